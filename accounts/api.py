@@ -1,0 +1,58 @@
+"""API authentication and the account endpoint."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import APIKeyHeader
+
+from accounts.apikeys import apikey_authenticate
+from accounts.money import to_cents
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """`X-Api-Key` header; sets `request.account` for the handlers."""
+
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        api_key = apikey_authenticate(key)
+        if api_key is None:
+            return None
+        request.account = api_key.account
+        request.api_key = api_key
+        return api_key
+
+
+class Fail(Schema):
+    """The seeds' 4xx body: `{"status": "fail", "data": {"field": "message"}}`."""
+
+    status: str = "fail"
+    data: dict[str, str]
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    currency: str
+    availableCredit: Decimal
+    reservedCredit: Decimal
+
+
+router = Router(tags=["Account"])
+
+
+@router.get("/account", response={200: AccountOut, 401: Fail})
+def account_get(request: HttpRequest) -> dict:
+    """The key's account and its available credit."""
+    account = request.account
+    account.refresh_from_db(fields=["balance", "reserved"])
+    return {
+        "id": account.pk,
+        "name": account.name,
+        "currency": account.currency,
+        "availableCredit": to_cents(account.balance),
+        "reservedCredit": to_cents(account.reserved),
+    }

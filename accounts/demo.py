@@ -1,0 +1,47 @@
+"""Demo data for the quick start; each app adds its part here, all idempotent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounts.credit import credit_top_up
+from accounts.models import Account, Membership
+
+DEMO_ACCOUNT = "Demo Shop"
+
+
+def demo_load(*, credit: Decimal) -> Account:
+    """Create user demo/demo, owner of "Demo Shop" with `credit` (once)."""
+    with transaction.atomic():
+        user, created = get_user_model().objects.get_or_create(
+            username="demo",
+            defaults={"email": "demo@example.com", "first_name": "Demo"},
+        )
+        if created:
+            user.set_password("demo")
+            user.save(update_fields=["password"])
+        membership = Membership.objects.filter(
+            user=user, account__name=DEMO_ACCOUNT
+        ).first()
+        if membership is None:
+            account = Account.objects.create(
+                name=DEMO_ACCOUNT, default_sender="DemoShop"
+            )
+            Membership.objects.create(
+                user=user, account=account, role=Membership.Role.OWNER
+            )
+            credit_top_up(account=account, amount=credit, note="Demo credit")
+        else:
+            account = membership.account
+    for loader in _extra_loaders():
+        loader(account=account, user=user)
+    account.refresh_from_db()
+    return account
+
+
+def _extra_loaders() -> list:
+    """Demo loaders of the other apps (contact list, finished campaign)."""
+    return []

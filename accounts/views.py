@@ -1,0 +1,88 @@
+"""Dashboard home, account and credit page, API keys, account switcher."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.activity import recent_activity
+from accounts.apikeys import apikey_create, apikey_revoke
+from accounts.decorators import AccountRequest, account_required
+from accounts.forms import ApiKeyForm
+from accounts.middleware import SESSION_KEY
+from accounts.selectors import (
+    accounts_for_user,
+    apikeys_for_account,
+    ledger_for_account,
+)
+
+
+@account_required
+def dashboard(request: AccountRequest) -> HttpResponse:
+    """Home: credit at a glance and what happened lately in the account."""
+    context = {"activity": recent_activity(account=request.account)}
+    return render(request, "accounts/dashboard.html", context)
+
+
+@account_required
+def account_detail(request: AccountRequest) -> HttpResponse:
+    """Balance, reserved credit and the ledger, newest first."""
+    page = Paginator(ledger_for_account(account=request.account), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "accounts/account.html", {"page": page})
+
+
+@account_required
+def api_keys(request: AccountRequest) -> HttpResponse:
+    """List keys by prefix; create one and show its secret exactly once."""
+    new_key = None
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _key, new_key = apikey_create(
+            account=request.account,
+            name=form.cleaned_data["name"],
+            created_by=request.user,
+        )
+        form = ApiKeyForm()
+    context = {
+        "keys": apikeys_for_account(account=request.account),
+        "form": form,
+        "new_key": new_key,
+    }
+    template = "accounts/api_keys.html" + ("#api-keys-panel" if request.htmx else "")
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, template, context, status=status)
+
+
+@account_required
+@require_POST
+def api_key_revoke(request: AccountRequest, pk: int) -> HttpResponse:
+    """Revoke a key of the current account; another account's key is a 404."""
+    key = get_object_or_404(apikeys_for_account(account=request.account), pk=pk)
+    if apikey_revoke(account=request.account, pk=key.pk):
+        messages.success(request, _("The key was revoked. Requests using it now fail."))
+    else:
+        messages.info(request, _("That key was already revoked."))
+    return redirect("accounts:api_keys")
+
+
+@require_POST
+def switch_account(request: AccountRequest) -> HttpResponse:
+    """Make another of the user's accounts the current one."""
+    wanted = request.POST.get("account")
+    if (
+        wanted
+        and wanted.isdigit()
+        and accounts_for_user(request.user).filter(pk=wanted).exists()
+    ):
+        request.session[SESSION_KEY] = int(wanted)
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

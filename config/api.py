@@ -1,0 +1,126 @@
+"""The JSON API: one NinjaAPI, the seeds' error bodies, two URL families.
+
+Every route lives under `/api/partner-gateway/v1/` (UC-006) and again under the
+short `/api/` family of the campaign guide; only the first is in the OpenAPI schema.
+Errors always use the seeds' form: `{"status": "fail", "data": {field: message}}`
+for 4xx and `{"status": "error", "message": ...}` for 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+
+from accounts.api import ApiKeyAuth
+from accounts.api import router as account_router
+from accounts.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+class MoneyEncoder(NinjaJSONEncoder):
+    """Write Decimals as JSON numbers (344.09), as the seeds show, not as strings.
+
+    Amounts are already rounded by the services; a float keeps their shortest
+    decimal form exactly for any amount a campaign can reach.
+    """
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        return super().default(o)
+
+
+class Renderer(JSONRenderer):
+    encoder_class = MoneyEncoder
+
+
+def fail(request: HttpRequest, data: dict[str, str], status: int) -> HttpResponse:
+    """The seeds' 4xx body."""
+    return api.create_response(request, {"status": "fail", "data": data}, status=status)
+
+
+def _field_of(error: dict) -> str:
+    location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
+    # ("body", "payload", "name") -> "name"; a whole-body error -> "body"
+    names = [
+        part for part in location if part not in {"body", "payload", "query", "path"}
+    ]
+    return names[-1] if names else (location[0] if location else "body")
+
+
+api = NinjaAPI(
+    title="Megafono API",
+    version="1",
+    description=(
+        "Bulk SMS, RCS and WhatsApp campaigns. Authenticate with the `X-Api-Key` "
+        "header. Every path also answers under the short `/api/` prefix "
+        "(`/api/campaigns/...`)."
+    ),
+    auth=ApiKeyAuth(),
+    renderer=Renderer(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    data: dict[str, str] = {}
+    for error in exc.errors:
+        data.setdefault(_field_of(error), str(error.get("msg", "Invalid value")))
+    return fail(request, data or {"body": "Invalid request"}, 400)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(
+    request: HttpRequest, exc: AuthenticationError
+) -> HttpResponse:
+    return fail(request, {"apiKey": "Missing, invalid or revoked API key"}, 401)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return fail(request, exc.data, exc.status_code)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return fail(request, {"id": "Not found"}, 404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code >= 500:
+        return api.create_response(
+            request, {"status": "error", "message": str(exc)}, status=exc.status_code
+        )
+    return fail(request, {"detail": str(exc)}, exc.status_code)
+
+
+@api.exception_handler(Exception)
+def on_server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s %s", request.method, request.path)
+    return api.create_response(
+        request, {"status": "error", "message": "Internal server error"}, status=500
+    )
+
+
+def api_not_found(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
+    """A JSON 404 for unknown paths under /api/ (Django's HTML page elsewhere)."""
+    body = json.dumps({"status": "fail", "data": {"path": "Not found"}})
+    return HttpResponse(body, status=404, content_type="application/json")
+
+
+api.add_router("/partner-gateway/v1/", account_router)

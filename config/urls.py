@@ -1,0 +1,35 @@
+"""URL configuration: dashboard pages, Django admin, the JSON API."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from accounts import views as account_views
+from config import api as api_module
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness probe for load balancers."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", account_views.dashboard, name="dashboard"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("account/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api_module.api.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON for the API, Django's page for everything else."""
+    if request.path.startswith("/api/"):
+        return api_module.api_not_found(request, exception)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

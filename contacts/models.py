@@ -1,0 +1,1 @@
+"""Contact lists, contacts, opt-outs and the system blacklist."""

@@ -1,0 +1,97 @@
+"""Tenant isolation: every URL that takes an object id is walked as another account.
+
+The test enumerates the URL conf (dashboard pages and every API route, both URL
+families), so a new route with an id fails here until `OBJECTS` says how to make
+an object of account A for it. Account B's user or key must get 404 on all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.apikeys import apikey_create
+from accounts.models import Account, ApiKey
+
+# URL name -> makes an object of account A and returns the URL kwargs pointing at it.
+ObjectFactory = Callable[[Account], dict[str, object]]
+
+
+def _api_key(account: Account) -> dict[str, object]:
+    key, _raw = apikey_create(account=account, name="victim")
+    return {"pk": key.pk}
+
+
+OBJECTS: dict[str, ObjectFactory] = {
+    "accounts:api_key_revoke": _api_key,
+}
+
+# Staff-only or framework URLs whose ids are not tenant objects.
+SKIP_PREFIXES = ("admin:", "password_reset_confirm")
+
+
+def _walk(
+    resolver: URLResolver, prefix: str = "", ns: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{ns}{entry.namespace}:" if entry.namespace else ns
+            yield from _walk(entry, prefix + str(entry.pattern), namespace)
+        elif entry.pattern.converters or "<" in str(entry.pattern):
+            yield f"{ns}{entry.name}", prefix + str(entry.pattern), entry
+
+
+def _id_routes() -> list[tuple[str, str, URLPattern]]:
+    return [r for r in _walk(get_resolver()) if not r[0].startswith(SKIP_PREFIXES)]
+
+
+def _methods(pattern: URLPattern) -> list[str]:
+    """HTTP methods of a route: ninja knows its operations; pages get GET and POST."""
+    view = getattr(pattern.callback, "__self__", None)
+    operations = getattr(view, "operations", None)
+    if operations:
+        return sorted({m for op in operations for m in op.methods})
+    return ["GET", "POST"]
+
+
+def _fill(route: str, kwargs: dict[str, object]) -> str:
+    path = route
+    for name, value in kwargs.items():
+        for converter in ("int", "str", "uuid", "slug", "path"):
+            path = path.replace(f"<{converter}:{name}>", str(value))
+        path = path.replace(f"<{name}>", str(value))
+    assert "<" not in path, f"unfilled parameter in {route}"
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def test_every_id_route_is_known():
+    unknown = sorted({name for name, _route, _p in _id_routes() if name not in OBJECTS})
+    assert not unknown, f"add these URL names to OBJECTS in {__file__}: {unknown}"
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "pattern"),
+    [pytest.param(*r, id=f"{r[0]}:{r[1]}") for r in _id_routes()],
+)
+def test_other_account_gets_404(name, route, pattern, account, other_client, other_api):
+    kwargs = OBJECTS[name](account)
+    path = _fill(route, kwargs)
+    is_api = path.startswith("/api/")
+    statuses: list[int] = []
+    for method in _methods(pattern):
+        if is_api:
+            response = other_api.request(
+                method, path, {} if method in {"POST", "PUT", "PATCH"} else None
+            )
+        else:
+            response = getattr(other_client, method.lower())(path)
+        statuses.append(response.status_code)
+        if is_api:
+            assert response.status_code == 404, f"{method} {path}"
+            assert response.json()["status"] == "fail"
+    # A page may refuse a method outright (405); never may it answer with the object.
+    assert set(statuses) <= {404, 405}, f"{path}: {statuses}"
+    assert 404 in statuses, f"{path}: {statuses}"
+    assert ApiKey.objects.filter(account=account, revoked_at__isnull=False).count() == 0
