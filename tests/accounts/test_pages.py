@@ -91,7 +91,8 @@ def test_check_deploy_is_clean_without_debug():
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"} and not k.startswith("SECURE_")
+        if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not k.startswith("SECURE_")
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
