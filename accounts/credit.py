@@ -12,9 +12,11 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Round
 
 from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account, LedgerEntry
+from accounts.money import MONEY_DECIMAL_PLACES
 
 Kind = LedgerEntry.Kind
 
@@ -50,12 +52,16 @@ def _move(
     if reserved_sign < 0:
         guard &= Q(reserved__gte=amount)
     with transaction.atomic():
+        # Round keeps SQLite (which stores decimals as doubles) at exact cents-and-
+        # tenths-of-cents, so a later guard compares equal amounts as equal.
         moved = Account.objects.filter(guard).update(
-            balance=F("balance") + balance_sign * amount,
-            reserved=F("reserved") + reserved_sign * amount,
+            balance=Round(F("balance") + balance_sign * amount, MONEY_DECIMAL_PLACES),
+            reserved=Round(
+                F("reserved") + reserved_sign * amount, MONEY_DECIMAL_PLACES
+            ),
         )
-        # Our UPDATE (or the failed guard) leaves the row locked until commit on
-        # PostgreSQL, so this read sees exactly the state we produced.
+        # Our UPDATE keeps the row locked until commit, so this read sees exactly
+        # the state we produced (or, when refused, the figures to explain why).
         account = Account.objects.only("balance", "reserved").get(pk=account_id)
         if not moved:
             raise InsufficientCredit(

@@ -107,3 +107,12 @@ def _plain_http() -> None:
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
+def _keep_migration_data(django_db_serialized_rollback) -> None:
+    """Restore data migrations (the price list) after tests that flush the tables.
+
+    Transactional tests (live server, races) truncate every table when they end;
+    serialized rollback reloads what the migrations put there.
+    """
