@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.security import APIKeyHeader
 
 from accounts.apikeys import apikey_authenticate
 from accounts.money import to_cents
+from config.routing import DualRouter
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -41,7 +42,7 @@ class AccountOut(Schema):
     reservedCredit: Decimal
 
 
-router = Router(tags=["Account"])
+router = DualRouter(tags=["Account"])
 
 
 @router.get("/account", response={200: AccountOut, 401: Fail})

@@ -123,4 +123,9 @@ def api_not_found(
     return HttpResponse(body, status=404, content_type="application/json")
 
 
-api.add_router("/partner-gateway/v1/", account_router)
+# Each app's DualRouter: the documented family first, then the short aliases.
+ROUTERS = [account_router]
+for router in ROUTERS:
+    api.add_router("/partner-gateway/v1/", router.v1)
+for router in ROUTERS:
+    api.add_router("/", router.short)
