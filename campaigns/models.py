@@ -1,12 +1,18 @@
-"""Campaign models and the price list."""
+"""Campaigns, their history and the price list."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import money_field
+from accounts.models import Account, money_field
+from campaigns.states import Status
+from contacts.models import ContactList
 
 
 class Channel(models.TextChoices):
@@ -55,3 +61,150 @@ class Price(models.Model):
         return (
             f"{self.channel} {where} ≥{self.min_volume}: {self.price} {self.currency}"
         )
+
+
+class Campaign(models.Model):
+    """A bulk send to one contact list, walked through the lifecycle in `states`.
+
+    The quote columns are filled by cost calculation and cleared by any edit; the
+    reservation is what confirmation took from the account's credit.
+    """
+
+    Status = Status
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    sender = models.CharField(_("sender"), max_length=15, blank=True)
+    text = models.TextField(_("message"), blank=True)
+    template_id = models.CharField(_("template"), max_length=200, blank=True)
+    template_variables = models.JSONField(
+        _("template variables"), default=dict, blank=True
+    )
+    contact_list = models.ForeignKey(
+        ContactList,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("contact list"),
+    )
+    unicode = models.BooleanField(_("force Unicode (UCS-2)"), default=False)
+    transliterate_fields = models.BooleanField(
+        _("transliterate personalization fields to GSM-7"), default=False
+    )
+    fallback = models.BooleanField(_("fall back to SMS"), default=False)
+    fallback_text = models.TextField(_("fallback SMS text"), blank=True)
+    simulation = models.BooleanField(
+        _("simulation (no sending, no charge)"), default=False
+    )
+    send_immediately = models.BooleanField(_("send immediately"), default=False)
+    scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True)
+    goal_contact_count = models.PositiveIntegerField(
+        _("recipients cap"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+
+    # The quote (cost calculation).
+    total_recipients = models.PositiveIntegerField(null=True, blank=True)
+    valid_recipients = models.PositiveIntegerField(null=True, blank=True)
+    invalid_recipients = models.PositiveIntegerField(null=True, blank=True)
+    duplicate_recipients = models.PositiveIntegerField(null=True, blank=True)
+    blacklisted_recipients = models.PositiveIntegerField(null=True, blank=True)
+    total_contacts = models.PositiveIntegerField(null=True, blank=True)
+    estimated_parts = models.PositiveIntegerField(null=True, blank=True)
+    encoding = models.CharField(max_length=8, blank=True)
+    parts_per_message = models.PositiveSmallIntegerField(null=True, blank=True)
+    estimated_cost = money_field(null=True, blank=True)
+    cost_per_message = money_field(null=True, blank=True)
+    # Breakdowns: by country, by parts, personalization insights (see `quotes`).
+    quote = models.JSONField(default=dict, blank=True)
+    reserved_amount = money_field(default=Decimal("0"))
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    configured_at = models.DateTimeField(null=True, blank=True)
+    calculated_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["account", "-created_at"], name="campaign_account_recent"
+            ),
+            models.Index(fields=["status", "scheduled_at"], name="campaign_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="campaign_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="campaign_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_amount__gte=0),
+                name="campaign_reserved_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="SCHEDULED") | Q(scheduled_at__isnull=False),
+                name="campaign_scheduled_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        """How the ledger names this campaign."""
+        return f"campaign:{self.pk}"
+
+
+class CampaignEvent(models.Model):
+    """One step of a campaign's history: a transition, who made it and when."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    note = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign history")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

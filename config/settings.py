@@ -160,6 +160,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
 CAMPAIGN_MAX_ACTIVE = int(os.environ.get("CAMPAIGN_MAX_ACTIVE", 10))
 CAMPAIGN_MAX_RECIPIENTS = int(os.environ.get("CAMPAIGN_MAX_RECIPIENTS", 1_000_000))
 SMS_MAX_PARTS = int(os.environ.get("SMS_MAX_PARTS", 10))
+# Throughput used for "estimated duration" (messages per second, all workers).
+SEND_RATE_PER_SECOND = int(os.environ.get("SEND_RATE_PER_SECOND", 50))
 
 # Production safety: on when DEBUG is off, `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from ninja.operation import PathView
 
 from accounts.apikeys import apikey_create
 from accounts.models import Account, ApiKey
+from campaigns.models import Campaign
 
 # URL name -> makes an object of account A and returns the URL kwargs pointing at it.
 ObjectFactory = Callable[[Account], dict[str, object]]
@@ -24,8 +26,21 @@ def _api_key(account: Account) -> dict[str, object]:
     return {"pk": key.pk}
 
 
+def _campaign(account: Account) -> dict[str, object]:
+    from campaigns.services import campaign_create
+
+    campaign = campaign_create(account=account, data={"name": "victim"})
+    return {"campaign_id": campaign.pk, "pk": campaign.pk}
+
+
 OBJECTS: dict[str, ObjectFactory] = {
     "accounts:api_key_revoke": _api_key,
+    "api:campaign_detail": _campaign,
+    "api:campaign_update": _campaign,
+    "api:campaign_cancel": _campaign,
+    "api:campaign_calculate": _campaign,
+    "api:campaign_price": _campaign,
+    "api:campaign_confirm": _campaign,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects.
@@ -49,10 +64,11 @@ def _id_routes() -> list[tuple[str, str, URLPattern]]:
 
 def _methods(pattern: URLPattern) -> list[str]:
     """HTTP methods of a route: ninja knows its operations; pages get GET and POST."""
-    view = getattr(pattern.callback, "__self__", None)
-    operations = getattr(view, "operations", None)
-    if operations:
-        return sorted({m for op in operations for m in op.methods})
+    for cell in pattern.callback.__closure__ or ():
+        if isinstance(cell.cell_contents, PathView):
+            return sorted(
+                {m for op in cell.cell_contents.operations for m in op.methods}
+            )
     return ["GET", "POST"]
 
 
@@ -95,3 +111,4 @@ def test_other_account_gets_404(name, route, pattern, account, other_client, oth
     assert set(statuses) <= {404, 405}, f"{path}: {statuses}"
     assert 404 in statuses, f"{path}: {statuses}"
     assert ApiKey.objects.filter(account=account, revoked_at__isnull=False).count() == 0
+    assert not Campaign.objects.filter(account=account).exclude(status="DRAFT").exists()
