@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from accounts.models import Account, LedgerEntry
+from campaigns.selectors import campaign_events_for_account
+from campaigns.states import Status
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,7 @@ class ActivityItem:
 
 
 def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
-    """Latest credit movements (later: imports and campaigns), newest first."""
+    """Latest credit movements and campaign steps (later: imports), newest first."""
     items = [
         ActivityItem(
             when=entry.created_at,
@@ -24,5 +28,14 @@ def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
             url="/account/",
         )
         for entry in LedgerEntry.objects.filter(account=account).order_by("-id")[:limit]
+    ]
+    items += [
+        ActivityItem(
+            when=event.created_at,
+            text=_("Campaign “%(name)s”: %(status)s")
+            % {"name": event.campaign.name, "status": Status(event.to_status).label},
+            url=event.campaign.get_absolute_url(),
+        )
+        for event in campaign_events_for_account(account=account, limit=limit)
     ]
     return sorted(items, key=lambda item: item.when, reverse=True)[:limit]

@@ -1,10 +1,44 @@
-"""Admin for campaigns and the price list."""
+"""Admin for campaigns and the price list.
+
+Staff see every campaign and may change one only while it is editable, through the
+same service as the wizard and the API; once confirmed it is read-only. Cancelling
+(which gives reserved credit back) is an action that calls `campaign_cancel`.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from campaigns.models import Price
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.errors import DomainError
+from campaigns.forms import SERVICE_FIELDS
+from campaigns.models import Campaign, CampaignEvent, Price
+from campaigns.services import campaign_cancel, campaign_update
+from campaigns.states import EDITABLE
+from contacts.models import ContactList
+
+# What staff may change before confirmation; the rest is the lifecycle's to set.
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "sender",
+    "text",
+    "template_id",
+    "contact_list",
+    "unicode",
+    "transliterate_fields",
+    "fallback",
+    "fallback_text",
+    "simulation",
+    "goal_contact_count",
+)
 
 
 @admin.register(Price)
@@ -12,3 +46,146 @@ class PriceAdmin(admin.ModelAdmin):
     list_display = ["channel", "country", "min_volume", "price", "currency"]
     list_filter = ["channel", "country"]
     list_editable = ["price"]
+
+
+class _Rollback(Exception):
+    """Undo a trial run of the service (see `CampaignAdminForm.clean`)."""
+
+
+class CampaignAdminForm(forms.ModelForm):
+    """Validate with the service itself, so staff get the wizard's messages.
+
+    `clean` runs `campaign_update` inside a transaction it then rolls back: the
+    service is the only judge of what a valid campaign is, and nothing is written
+    until the admin saves (which runs it again, for real, in `save_model`).
+    """
+
+    class Meta:
+        model = Campaign
+        fields = EDITABLE_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors or not self.changed_data:
+            return cleaned
+        try:
+            with transaction.atomic():
+                campaign_update(
+                    account=self.instance.account,
+                    pk=self.instance.pk,
+                    data={name: cleaned.get(name) for name in self.changed_data},
+                )
+                raise _Rollback
+        except _Rollback:
+            pass
+        except DomainError as exc:
+            for key, message in exc.data.items():
+                name = SERVICE_FIELDS.get(key, key)
+                self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+
+class CampaignEventInline(admin.TabularInline):
+    model = CampaignEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignAdminForm
+    list_display = [
+        "name",
+        "account",
+        "channel",
+        "status",
+        "total_contacts",
+        "estimated_cost",
+        "reserved_amount",
+        "scheduled_at",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "simulation"]
+    search_fields = ["name", "description", "account__name"]
+    list_select_related = ["account"]
+    date_hierarchy = "created_at"
+    inlines = [CampaignEventInline]
+    actions = ["cancel_campaigns"]
+    readonly_fields = [
+        "account",
+        "channel",
+        "status",
+        "send_immediately",
+        "scheduled_at",
+        "total_recipients",
+        "valid_recipients",
+        "invalid_recipients",
+        "duplicate_recipients",
+        "blacklisted_recipients",
+        "total_contacts",
+        "estimated_parts",
+        "encoding",
+        "estimated_cost",
+        "reserved_amount",
+        "quote",
+        "created_by",
+        "created_at",
+        "confirmed_at",
+        "canceled_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Campaigns start in the wizard or the API, which own their lifecycle."""
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and obj.status not in EDITABLE:
+            return [*self.readonly_fields, *EDITABLE_FIELDS]
+        return list(self.readonly_fields)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        """Offer only the campaign's own account's lists."""
+        if db_field.name == "contact_list":
+            campaign_id = request.resolver_match.kwargs.get("object_id")
+            owner = Campaign.objects.filter(pk=campaign_id).values("account_id")
+            kwargs["queryset"] = ContactList.objects.filter(account_id__in=owner)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(
+        self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool
+    ) -> None:
+        """Save through the service (the form already ran it as a trial)."""
+        data = {name: form.cleaned_data.get(name) for name in form.changed_data}
+        if data:
+            campaign_update(
+                account=obj.account, pk=obj.pk, data=data, actor=request.user
+            )
+
+    @admin.action(description=_("Cancel selected campaigns (release reserved credit)"))
+    def cancel_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        canceled = 0
+        for campaign in queryset.select_related("account"):
+            try:
+                campaign_cancel(
+                    account=campaign.account, pk=campaign.pk, actor=request.user
+                )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"{campaign.name}: {exc.message}", messages.WARNING
+                )
+            else:
+                canceled += 1
+        if canceled:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d campaign canceled.", "%(n)d campaigns canceled.", canceled
+                )
+                % {"n": canceled},
+                messages.SUCCESS,
+            )

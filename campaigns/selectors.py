@@ -6,7 +6,9 @@ from django.db.models import Q, QuerySet
 
 from accounts.errors import NotFound
 from accounts.models import Account
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignEvent
+from campaigns.states import ACTIVE
+from contacts.models import Contact, ContactList, ContactStatus
 
 
 def campaign_get(*, account: Account, pk: int, for_update: bool = False) -> Campaign:
@@ -34,3 +36,35 @@ def campaigns_for_account(
             Q(name__icontains=search) | Q(description__icontains=search)
         )
     return campaigns.order_by("-created_at", "-id")
+
+
+def campaign_events_for_account(
+    *, account: Account, limit: int = 10
+) -> list[CampaignEvent]:
+    """The account's latest campaign transitions, newest first (dashboard activity)."""
+    events = CampaignEvent.objects.filter(campaign__account=account).select_related(
+        "campaign"
+    )
+    return list(events.order_by("-created_at", "-id")[:limit])
+
+
+def campaign_overview(*, account: Account) -> dict:
+    """What the dashboard card shows: active campaigns and the latest one."""
+    campaigns = Campaign.objects.filter(account=account)
+    return {
+        "active": campaigns.filter(status__in=ACTIVE).count(),
+        "last": campaigns.order_by("-created_at", "-id").first(),
+    }
+
+
+def contact_lists_for_account(*, account: Account) -> QuerySet[ContactList]:
+    """The lists a campaign of `account` may go to, newest first."""
+    return ContactList.objects.filter(account=account).order_by("-created_at", "-id")
+
+
+def preview_contacts(*, contact_list: ContactList, limit: int = 3) -> list[Contact]:
+    """The first valid contacts of a list: the real people the composer previews."""
+    contacts = Contact.objects.filter(
+        contact_list=contact_list, status=ContactStatus.VALID
+    )
+    return list(contacts.order_by("id")[:limit])

@@ -41,6 +41,18 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:campaign_calculate": _campaign,
     "api:campaign_price": _campaign,
     "api:campaign_confirm": _campaign,
+    "campaigns:detail": _campaign,
+    "campaigns:cancel": _campaign,
+    "campaigns:setup": _campaign,
+    "campaigns:message": _campaign,
+    "campaigns:counter": _campaign,
+    "campaigns:preview": _campaign,
+    "campaigns:composer": _campaign,
+    "campaigns:recipients": _campaign,
+    "campaigns:cost": _campaign,
+    "campaigns:fix": _campaign,
+    "campaigns:confirm": _campaign,
+    "campaigns:schedule_check": _campaign,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects.

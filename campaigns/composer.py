@@ -1,0 +1,182 @@
+"""What the composer shows while the marketer types: the counter and the preview.
+
+Both only describe; the numbers come from `segments.analyze` and the texts from
+`personalization.render`, the same functions the quote and the sender use, so the
+counter never disagrees with the bill.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from campaigns import segments
+from campaigns.models import Channel
+from campaigns.personalization import placeholders, render
+from campaigns.quotes import CONTACT_FIELDS
+from campaigns.selectors import preview_contacts
+from campaigns.services import RICH_MAX_CHARS
+from contacts.models import Contact, ContactList
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """A character that forces UCS-2, with its Unicode name and how often it occurs."""
+
+    char: str
+    name: str
+    count: int
+    replacement: str | None  # the GSM-7 look-alike, when there is one
+
+
+@dataclass(frozen=True)
+class Counter:
+    """The composer's counter for one text as it stands."""
+
+    channel: str
+    characters: int
+    info: segments.SmsInfo | None  # None for RCS and WhatsApp: no parts there
+    max_parts: int
+    max_chars: int
+    fields: list[str] = field(default_factory=list)
+    culprits: list[Culprit] = field(default_factory=list)
+    doubled: list[str] = field(default_factory=list)  # extension chars present
+    fixed: segments.SmsInfo | None = None  # after replacing look-alikes
+
+    @property
+    def fill_percent(self) -> int:
+        """How full the current part is, for the meter."""
+        if self.info is None:
+            return min(100, 100 * self.characters // self.max_chars)
+        if not self.info.parts:
+            return 0
+        used = self.info.per_part - self.info.remaining
+        return 100 * used // self.info.per_part
+
+    @property
+    def too_long(self) -> bool:
+        if self.info is not None:
+            return self.info.too_long
+        return self.characters > self.max_chars
+
+
+def counter_for(text: str, *, channel: str, unicode: bool) -> Counter:
+    """Describe `text` for the counter.
+
+    With placeholders the count covers the fixed text only (fields removed): each
+    recipient's own parts depend on their data, which the preview and the quote
+    count message by message.
+    """
+    fields = placeholders(text)
+    if channel != Channel.SMS:
+        return Counter(
+            channel=channel,
+            characters=len(text),
+            info=None,
+            max_parts=1,
+            max_chars=RICH_MAX_CHARS,
+            fields=fields,
+        )
+    fixed_text = render(text, {}) if fields else text
+    max_parts = settings.SMS_MAX_PARTS
+    info = segments.analyze(fixed_text, unicode=unicode, max_parts=max_parts)
+    culprits = _culprits(fixed_text, info)
+    fixed = None
+    if culprits and not unicode:
+        replaced = segments.replace_lookalikes(fixed_text)
+        if replaced != fixed_text:
+            fixed = segments.analyze(replaced, max_parts=max_parts)
+    doubled = []
+    if info.encoding == "GSM-7":
+        doubled = sorted({c for c in fixed_text if c in segments.GSM_EXTENSION})
+    return Counter(
+        channel=channel,
+        characters=len(text),
+        info=info,
+        max_parts=max_parts,
+        max_chars=RICH_MAX_CHARS,
+        fields=fields,
+        culprits=culprits,
+        doubled=doubled,
+        fixed=fixed,
+    )
+
+
+def _culprits(text: str, info: segments.SmsInfo) -> list[Culprit]:
+    counts: dict[str, int] = {}
+    for _index, char in info.ucs2_chars:
+        counts[char] = counts.get(char, 0) + 1
+    return [
+        Culprit(
+            char=char,
+            name=unicodedata.name(char, f"U+{ord(char):04X}").title(),
+            count=n,
+            replacement=segments.LOOKALIKES.get(char),
+        )
+        for char, n in counts.items()
+    ]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One real contact's message, counted on its own."""
+
+    who: str
+    phone: str
+    text: str
+    info: segments.SmsInfo | None
+    empty_fields: list[str]
+
+
+def contact_values(contact: Contact, *, transliterate: bool) -> dict[str, str]:
+    """The placeholder values of one contact, keyed as the quote keys them."""
+    values = {name: getattr(contact, name) or "" for name in CONTACT_FIELDS}
+    values.update({str(k).lower(): str(v) for k, v in contact.attributes.items()})
+    if transliterate:
+        values = {k: segments.transliterate(v) for k, v in values.items()}
+    return values
+
+
+def preview_for(
+    text: str,
+    *,
+    contact_list: ContactList | None,
+    channel: str,
+    unicode: bool,
+    transliterate: bool,
+    limit: int = 3,
+) -> list[PreviewRow]:
+    """The message as the first few valid contacts of `contact_list` would get it."""
+    if contact_list is None or not text:
+        return []
+    names = placeholders(text)
+    rows = []
+    for contact in preview_contacts(contact_list=contact_list, limit=limit):
+        values = contact_values(contact, transliterate=transliterate)
+        message = render(text, values)
+        info = None
+        if channel == Channel.SMS:
+            info = segments.analyze(
+                message, unicode=unicode, max_parts=settings.SMS_MAX_PARTS
+            )
+        who = f"{contact.first_name} {contact.last_name}".strip() or contact.phone
+        rows.append(
+            PreviewRow(
+                who=who,
+                phone=contact.phone,
+                text=message,
+                info=info,
+                empty_fields=[n for n in names if not values.get(n)],
+            )
+        )
+    return rows
+
+
+def available_fields(contact_list: ContactList | None) -> list[str]:
+    """Placeholders the composer offers: every contact's fields, then the list's."""
+    extra = [
+        str(k).lower() for k in (contact_list.attribute_keys if contact_list else [])
+    ]
+    return list(dict.fromkeys([*CONTACT_FIELDS, *extra]))

@@ -1,0 +1,187 @@
+"""Wizard forms: they parse what the browser sends; the services decide what is valid.
+
+Each form checks only what a browser can get wrong on its own (a missing field, a
+malformed number or date). Every business rule (sender format, SMS length, the
+list belonging to the account, a schedule in the future) is the services', and
+their refusals are shown on the field they name (`add_service_errors`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.text import normalize_newlines
+from django.utils.translation import gettext_lazy as _
+
+from accounts.errors import DomainError
+from accounts.models import Account
+from campaigns.models import Campaign, Channel
+from campaigns.selectors import contact_lists_for_account
+
+# The services name fields as the API does; the forms name them as the model does.
+SERVICE_FIELDS = {
+    "contactListId": "contact_list",
+    "goalContactCount": "goal_contact_count",
+    "scheduledTime": "scheduled_at",
+    "scheduledDate": "scheduled_at",
+    "templateId": "template_id",
+}
+
+
+def add_service_errors(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal next to the field it names, else above the form."""
+    for key, message in error.data.items():
+        name = SERVICE_FIELDS.get(key, key)
+        form.add_error(name if name in form.fields else None, message)
+
+
+def changes(campaign: Campaign, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The settings that differ from the campaign's: saving the same ones again would
+    throw its quote away for nothing."""
+    return {
+        name: value
+        for name, value in cleaned.items()
+        if getattr(campaign, name) != value
+    }
+
+
+class MessageText(forms.CharField):
+    """Message text exactly as typed, except that browsers send CRLF for each line
+    break, and a line break is one character in an SMS."""
+
+    widget = forms.Textarea
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strip=False, required=False, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return normalize_newlines(super().to_python(value))
+
+
+class SetupForm(forms.Form):
+    name = forms.CharField(label=_("Campaign name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only your team sees it."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=Channel.choices,
+        initial=Channel.SMS,
+        widget=forms.RadioSelect,
+    )
+    simulation = forms.BooleanField(
+        label=_("Simulation: walk the whole flow, send nothing, pay nothing"),
+        required=False,
+    )
+
+
+class MessageForm(forms.Form):
+    sender = forms.CharField(
+        label=_("Sender"),
+        max_length=15,
+        required=False,
+        help_text=_(
+            "Up to 11 letters and digits, or a phone number of up to 15 digits."
+        ),
+    )
+    text = MessageText(label=_("Message"))
+    template_id = forms.CharField(
+        label=_("Approved template"),
+        max_length=200,
+        required=False,
+        help_text=_("The id of a template approved for this channel."),
+    )
+    unicode = forms.BooleanField(
+        label=_("Always send as Unicode (UCS-2)"),
+        required=False,
+        help_text=_(
+            "Needed only for scripts GSM-7 lacks; each part then holds 70 characters."
+        ),
+    )
+    transliterate_fields = forms.BooleanField(
+        label=_("Spell field values with GSM-7 letters (Łukasz → Lukasz)"),
+        required=False,
+    )
+    fallback = forms.BooleanField(
+        label=_("Fall back to SMS when the phone cannot receive this channel"),
+        required=False,
+    )
+    fallback_text = MessageText(
+        label=_("Fallback SMS text"),
+        help_text=_("Empty: the message text is sent as SMS."),
+    )
+
+    def __init__(self, *args: Any, channel: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        if channel == Channel.SMS:
+            for name in ("template_id", "fallback", "fallback_text"):
+                del self.fields[name]
+        self.fields["text"].widget.attrs.update(
+            {"rows": 7, "spellcheck": "true", "autofocus": True}
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        has_text = bool(cleaned.get("text", "").strip())
+        if self.channel == Channel.SMS and not has_text:
+            self.add_error("text", _("Write the message."))
+        elif self.channel != Channel.SMS and not (
+            has_text or cleaned.get("template_id")
+        ):
+            self.add_error(
+                "template_id", _("Choose an approved template or write the message.")
+            )
+        return cleaned
+
+
+class RecipientsForm(forms.Form):
+    contact_list = forms.ModelChoiceField(
+        label=_("Contact list"),
+        queryset=None,
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the list to send to.")},
+    )
+    goal_contact_count = forms.IntegerField(
+        label=_("Send to at most"),
+        min_value=1,
+        required=False,
+        help_text=_("Optional: the first N valid recipients of the list."),
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact_list"].queryset = contact_lists_for_account(
+            account=account
+        )
+
+
+class ConfirmForm(forms.Form):
+    NOW, LATER = "now", "later"
+
+    when = forms.ChoiceField(
+        label=_("When"),
+        choices=[(NOW, _("Send now")), (LATER, _("Schedule for later"))],
+        initial=NOW,
+        widget=forms.RadioSelect,
+    )
+    # Parsed in the current time zone, which the views set to the account's.
+    scheduled_at = forms.DateTimeField(
+        label=_("Date and time"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("when") == self.LATER and not cleaned.get("scheduled_at"):
+            self.add_error("scheduled_at", _("Choose when to send."))
+        return cleaned

@@ -1,0 +1,28 @@
+"""Campaign pages: the list, the wizard's steps, a campaign's page, and the HTMX
+pieces of the composer and of the confirm step."""
+
+from django.urls import path
+
+from campaigns.views import compose, confirm, cost, pages, recipients, setup
+
+app_name = "campaigns"
+urlpatterns = [
+    path("", pages.campaign_list, name="list"),
+    path("new/", setup.campaign_new, name="new"),
+    path("<int:pk>/", pages.campaign_detail, name="detail"),
+    path("<int:pk>/cancel/", pages.campaign_cancel_view, name="cancel"),
+    path("<int:pk>/setup/", setup.campaign_setup, name="setup"),
+    path("<int:pk>/message/", compose.campaign_message, name="message"),
+    path("<int:pk>/counter/", compose.campaign_counter, name="counter"),
+    path("<int:pk>/preview/", compose.campaign_preview, name="preview"),
+    path("<int:pk>/composer/", compose.campaign_composer, name="composer"),
+    path("<int:pk>/recipients/", recipients.campaign_recipients, name="recipients"),
+    path("<int:pk>/cost/", cost.campaign_cost, name="cost"),
+    path("<int:pk>/fix/", cost.campaign_fix, name="fix"),
+    path("<int:pk>/confirm/", confirm.campaign_confirm_step, name="confirm"),
+    path(
+        "<int:pk>/confirm/check/",
+        confirm.campaign_schedule_check,
+        name="schedule_check",
+    ),
+]

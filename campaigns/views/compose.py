@@ -1,0 +1,157 @@
+"""Wizard step 2: sender and message, with the live counter and preview beside it.
+
+The counter and the preview are HTMX partials answered by the server: the counting
+is `segments.analyze`, never JavaScript, so what the marketer sees is what is billed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.text import normalize_newlines
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import AccountRequest, account_required
+from accounts.errors import DomainError
+from campaigns import segments
+from campaigns.composer import available_fields, counter_for, preview_for
+from campaigns.forms import MessageForm, add_service_errors, changes
+from campaigns.models import Campaign
+from campaigns.selectors import contact_lists_for_account
+from campaigns.services import campaign_update
+from campaigns.states import EDITABLE
+from campaigns.views.common import go, load_campaign, template_for
+from campaigns.views.steps import wizard_steps
+from contacts.models import ContactList
+
+PAGE = "campaigns/message.html"
+
+
+def _preview_list(
+    request: AccountRequest, campaign: Campaign, data: QueryDict
+) -> ContactList | None:
+    """The list to preview with: the one picked (in the composer or in step 3), the
+    campaign's, or the newest, so fields can be tried before step 3."""
+    lists = contact_lists_for_account(account=request.account)
+    wanted = data.get("preview_list") or data.get("contact_list") or ""
+    if wanted.isdigit() and (chosen := lists.filter(pk=wanted).first()):
+        return chosen
+    return campaign.contact_list or lists.first()
+
+
+def _composer_context(
+    request: AccountRequest, campaign: Campaign, data: QueryDict | None
+) -> dict[str, Any]:
+    """Counter and preview for the text being typed (`data`), else the saved one."""
+    if data is None or "text" not in data:
+        text, unicode, transliterate = (
+            campaign.text,
+            campaign.unicode,
+            campaign.transliterate_fields,
+        )
+    else:
+        text = normalize_newlines(data.get("text", ""))
+        unicode = "unicode" in data
+        transliterate = "transliterate_fields" in data
+    preview_list = _preview_list(request, campaign, data or QueryDict())
+    return {
+        "campaign": campaign,
+        "counter": counter_for(text, channel=campaign.channel, unicode=unicode),
+        "preview_list": preview_list,
+        "preview_lists": contact_lists_for_account(account=request.account),
+        "preview": preview_for(
+            text,
+            contact_list=preview_list,
+            channel=campaign.channel,
+            unicode=unicode,
+            transliterate=transliterate,
+        ),
+        "fields": available_fields(preview_list),
+    }
+
+
+def _initial(request: AccountRequest, campaign: Campaign) -> dict[str, Any]:
+    initial = {
+        name: getattr(campaign, name)
+        for name in MessageForm.base_fields
+        if hasattr(campaign, name)
+    }
+    initial["sender"] = campaign.sender or request.account.default_sender
+    return initial
+
+
+@account_required
+@require_http_methods(["GET", "POST"])
+def campaign_message(request: AccountRequest, pk: int) -> HttpResponse:
+    """Compose: save sender, text and options, then go on to the recipients."""
+    campaign = load_campaign(request, pk)
+    data = request.POST if request.method == "POST" else None
+    form = MessageForm(
+        data, initial=_initial(request, campaign), channel=campaign.channel
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            if changed := changes(campaign, form.cleaned_data):
+                campaign_update(
+                    account=request.account, pk=pk, data=changed, actor=request.user
+                )
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            return go(request, reverse("campaigns:recipients", args=[pk]))
+    context = {
+        **_composer_context(request, campaign, data),
+        "form": form,
+        "steps": wizard_steps(campaign, "message"),
+        "is_locked": campaign.status not in EDITABLE,
+    }
+    status = 422 if form.is_bound else 200
+    return render(
+        request, template_for(request, PAGE, "message-form"), context, status=status
+    )
+
+
+@account_required
+@require_POST
+def campaign_counter(request: AccountRequest, pk: int) -> HttpResponse:
+    """The counter for the text as typed so far (nothing is saved)."""
+    campaign = load_campaign(request, pk)
+    context = _composer_context(request, campaign, request.POST)
+    return render(request, f"{PAGE}#sms-counter", context)
+
+
+@account_required
+@require_POST
+def campaign_preview(request: AccountRequest, pk: int) -> HttpResponse:
+    """The text as typed so far, rendered for the first real contacts of a list."""
+    campaign = load_campaign(request, pk)
+    context = _composer_context(request, campaign, request.POST)
+    return render(request, f"{PAGE}#message-preview", context)
+
+
+@account_required
+@require_POST
+def campaign_composer(request: AccountRequest, pk: int) -> HttpResponse:
+    """The composer redrawn from what is typed, for another preview list or with
+    look-alikes replaced by GSM-7 characters (`action=lookalikes`).
+
+    Nothing is saved: the marketer sees the change and saves it with the step.
+    """
+    campaign = load_campaign(request, pk)
+    data = request.POST.copy()
+    text = normalize_newlines(data.get("text", ""))
+    if data.get("action") == "lookalikes":
+        text = segments.replace_lookalikes(text)
+    data["text"] = text
+    initial = {name: data.get(name) for name in MessageForm.base_fields if name in data}
+    form = MessageForm(initial=initial, channel=campaign.channel)
+    context = {
+        **_composer_context(request, campaign, data),
+        "form": form,
+        "steps": wizard_steps(campaign, "message"),
+        "is_locked": campaign.status not in EDITABLE,
+    }
+    return render(request, f"{PAGE}#message-form", context)
