@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, LedgerEntry
 from campaigns.selectors import campaign_events_for_account
 from campaigns.states import Status
+from contacts.selectors import import_activity_text, imports_for_account
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class ActivityItem:
 
 
 def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
-    """Latest credit movements and campaign steps (later: imports), newest first."""
+    """Latest credit movements, contact imports and campaign steps, newest first."""
     items = [
         ActivityItem(
             when=entry.created_at,
@@ -37,5 +39,13 @@ def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
             url=event.campaign.get_absolute_url(),
         )
         for event in campaign_events_for_account(account=account, limit=limit)
+    ]
+    items += [
+        ActivityItem(
+            when=contact_import.finished_at or contact_import.created_at,
+            text=import_activity_text(contact_import),
+            url=reverse("contacts:import", args=[contact_import.pk]),
+        )
+        for contact_import in imports_for_account(account=account)[:limit]
     ]
     return sorted(items, key=lambda item: item.when, reverse=True)[:limit]

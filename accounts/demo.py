@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.credit import credit_top_up
 from accounts.models import Account, Membership
+from contacts.demo import demo_contacts_load
 
 DEMO_ACCOUNT = "Demo Shop"
 
@@ -44,4 +45,4 @@ def demo_load(*, credit: Decimal) -> Account:
 
 def _extra_loaders() -> list:
     """Demo loaders of the other apps (contact list, finished campaign)."""
-    return []
+    return [demo_contacts_load]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", account_views.dashboard, name="dashboard"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("accounts.urls")),
+    path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from contacts.reasons import reason_label
 
 
 class ContactList(models.Model):
@@ -68,8 +69,10 @@ class Contact(models.Model):
 
     Status = ContactStatus
 
+    # No single-column index: `contact_list_keyset` (contact_list, id) serves it,
+    # and every index costs about a second per million imported rows.
     contact_list = models.ForeignKey(
-        ContactList, on_delete=models.CASCADE, related_name="contacts"
+        ContactList, on_delete=models.CASCADE, related_name="contacts", db_index=False
     )
     raw_phone = models.CharField(_("phone as given"), max_length=64, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=16, blank=True)
@@ -85,12 +88,18 @@ class Contact(models.Model):
     source = models.CharField(
         _("source"), max_length=8, choices=ContactSource.choices, default="manual"
     )
+    # Which upload a row came from, for its error report. Neither indexed nor a
+    # database constraint: a per-row foreign-key check costs ~3 s per million
+    # imported rows, and reports find an import's rows through the list's
+    # indexes. Django still nulls it when an import is deleted.
     contact_import = models.ForeignKey(
         "ContactImport",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="contacts",
+        db_index=False,
+        db_constraint=False,
     )
     row_number = models.PositiveIntegerField(_("row in file"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -99,14 +108,24 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["id"]
+        # Every index costs 1-2 s per million imported rows, so the two that only
+        # serve the few rejected rows are partial: valid contacts are found through
+        # `contact_list_keyset` (pages) and `one_keeper_per_number` (by number).
         indexes = [
-            # Keyset pagination and filters within one list.
+            # Keyset pagination within one list.
             models.Index(fields=["contact_list", "id"], name="contact_list_keyset"),
+            # Pages of invalid or duplicate rows, error reports.
             models.Index(
-                fields=["contact_list", "status", "id"], name="contact_list_status"
+                fields=["contact_list", "status", "id"],
+                condition=~Q(status="valid"),
+                name="contact_list_rejects",
             ),
-            # Duplicate detection, opt-out joins and search by number.
-            models.Index(fields=["contact_list", "phone"], name="contact_list_phone"),
+            # A duplicate by number: search, and promotion when its keeper goes.
+            models.Index(
+                fields=["contact_list", "phone"],
+                condition=Q(status="duplicate"),
+                name="contact_list_duplicates",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -128,6 +147,16 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.phone or self.raw_phone
 
+    @property
+    def reason_text(self) -> str:
+        """The reason as a sentence for people (`reason` is the stable code)."""
+        return reason_label(self.reason)
+
+
+class FileFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
 
 class ContactImport(models.Model):
     """One uploaded file being (or having been) imported into a list."""
@@ -148,8 +177,19 @@ class ContactImport(models.Model):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     default_region = models.CharField(_("default country"), max_length=2, default="IT")
-    # {"phone": <column index>, "first_name": ..., "last_name": ..., "attributes": {key: index}}
+    # What the upload check found, so the worker reads the file exactly as previewed.
+    file_format = models.CharField(
+        _("format"), max_length=4, choices=FileFormat.choices, default=FileFormat.CSV
+    )
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
+    # contacts.columns.MappingDict: {"header": bool, "columns": [names],
+    # "phone": index, "first_name": index|None, "last_name": index|None,
+    # "attributes": [[key, index], ...]} (a list: jsonb does not keep key order).
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Set when the import is handed to a worker; a browser upload stays PENDING
+    # without it while the user reviews the column mapping.
+    queued_at = models.DateTimeField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     valid_rows = models.PositiveIntegerField(default=0)

@@ -16,6 +16,8 @@ from ninja.operation import PathView
 from accounts.apikeys import apikey_create
 from accounts.models import Account, ApiKey
 from campaigns.models import Campaign
+from contacts.models import Contact, ContactImport, ContactList, OptOut
+from contacts.services import NewContact, contact_list_create, contacts_add
 
 # URL name -> makes an object of account A and returns the URL kwargs pointing at it.
 ObjectFactory = Callable[[Account], dict[str, object]]
@@ -31,6 +33,37 @@ def _campaign(account: Account) -> dict[str, object]:
 
     campaign = campaign_create(account=account, data={"name": "victim"})
     return {"campaign_id": campaign.pk, "pk": campaign.pk}
+
+
+def _contact_list(account: Account) -> dict[str, object]:
+    contact_list = contact_list_create(account=account, name="victim")
+    contacts_add(
+        contact_list=contact_list,
+        rows=[NewContact("+393330000001")],
+        default_region="IT",
+    )
+    return {"pk": contact_list.pk, "list_id": contact_list.pk}
+
+
+def _contact(account: Account) -> dict[str, object]:
+    contact_list = ContactList.objects.get(pk=_contact_list(account)["pk"])
+    return {"pk": contact_list.contacts.get().pk}
+
+
+def _contact_import(account: Account) -> dict[str, object]:
+    contact_list = ContactList.objects.get(pk=_contact_list(account)["pk"])
+    contact_import = ContactImport.objects.create(
+        account=account,
+        contact_list=contact_list,
+        file="imports/victim.csv",
+        original_name="victim.csv",
+        status=ContactImport.Status.COMPLETED,
+    )
+    return {"pk": contact_import.pk, "import_id": contact_import.pk}
+
+
+def _optout(account: Account) -> dict[str, object]:
+    return {"pk": OptOut.objects.create(account=account, phone="+393330000009").pk}
 
 
 OBJECTS: dict[str, ObjectFactory] = {
@@ -53,6 +86,21 @@ OBJECTS: dict[str, ObjectFactory] = {
     "campaigns:fix": _campaign,
     "campaigns:confirm": _campaign,
     "campaigns:schedule_check": _campaign,
+    "contacts:list": _contact_list,
+    "contacts:list_export": _contact_list,
+    "contacts:list_delete": _contact_list,
+    "contacts:contact_delete": _contact,
+    "contacts:import_columns": _contact_import,
+    "contacts:import": _contact_import,
+    "contacts:import_errors": _contact_import,
+    "contacts:optout_delete": _optout,
+    "api:contact_list_api": _contact_list,
+    "api:contact_list_delete_api": _contact_list,
+    "api:contacts_add_api": _contact_list,
+    "api:contacts_api": _contact_list,
+    "api:contacts_import_api": _contact_list,
+    "api:import_api": _contact_import,
+    "api:import_errors_api": _contact_import,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects.
@@ -105,6 +153,7 @@ def test_every_id_route_is_known():
 )
 def test_other_account_gets_404(name, route, pattern, account, other_client, other_api):
     kwargs = OBJECTS[name](account)
+    contacts_before = Contact.objects.filter(contact_list__account=account).count()
     path = _fill(route, kwargs)
     is_api = path.startswith("/api/")
     statuses: list[int] = []
@@ -124,3 +173,12 @@ def test_other_account_gets_404(name, route, pattern, account, other_client, oth
     assert 404 in statuses, f"{path}: {statuses}"
     assert ApiKey.objects.filter(account=account, revoked_at__isnull=False).count() == 0
     assert not Campaign.objects.filter(account=account).exclude(status="DRAFT").exists()
+    assert (
+        Contact.objects.filter(contact_list__account=account).count() == contacts_before
+    )
+    assert ContactImport.objects.filter(account=account).count() == (
+        1 if "import_id" in kwargs else 0
+    )
+    assert OptOut.objects.filter(account=account).count() == (
+        1 if name == "contacts:optout_delete" else 0
+    )

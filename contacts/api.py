@@ -1,0 +1,426 @@
+"""Contact lists, contacts, imports and opt-outs over the JSON API.
+
+Handlers fetch through account-scoped selectors first (another account's id is a
+404 before anything else is looked at), then call a service. Bodies are optional
+in the schemas where the handler checks them itself, for that reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import File, Form, Query, Schema
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from accounts.api import Fail
+from accounts.errors import DomainError
+from config.routing import DualRouter
+from contacts.exporting import error_report_response
+from contacts.importing import contact_import_create
+from contacts.models import Contact, ContactImport, ContactList, OptOut
+from contacts.optouts import optout_add, optout_remove
+from contacts.paging import keyset_page
+from contacts.regions import region_clean
+from contacts.selectors import (
+    contact_import_get,
+    contact_list_get,
+    contact_lists_for_account,
+    opted_out_count,
+    optouts_for_account,
+    with_opted_out,
+)
+from contacts.services import (
+    NewContact,
+    contact_list_create,
+    contact_list_delete,
+    contacts_add,
+)
+
+V1 = "/api/partner-gateway/v1"
+router = DualRouter(tags=["Contacts"])
+optout_router = DualRouter(tags=["Opt-outs"])
+
+
+class ContactListIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+
+
+class ContactListOut(Schema):
+    id: int
+    name: str
+    description: str
+    totalContacts: int
+    validContacts: int
+    invalidContacts: int
+    duplicateContacts: int
+    attributeKeys: list[str]
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class ContactListDetailOut(ContactListOut):
+    optedOutContacts: int
+
+
+class ContactListsOut(Schema):
+    contactLists: list[ContactListOut]
+
+
+class ContactIn(Schema):
+    phoneNumber: str = Field(max_length=64)
+    firstName: str = Field("", max_length=100)
+    lastName: str = Field("", max_length=100)
+    attributes: dict[str, str | int | float | bool] = {}
+
+
+class ContactsIn(Schema):
+    contacts: list[ContactIn] = []
+    defaultRegion: str | None = None
+
+
+class ContactOut(Schema):
+    id: int
+    phoneNumber: str
+    rawPhone: str
+    valid: bool
+    status: str
+    reason: str
+    country: str
+    numberType: str
+    firstName: str
+    lastName: str
+    attributes: dict[str, Any]
+    optedOut: bool
+    source: str
+    createdAt: datetime
+
+
+class ContactsAddedOut(Schema):
+    added: int
+    validContacts: int
+    invalidContacts: int
+    duplicateContacts: int
+    contacts: list[ContactOut]
+
+
+class ContactsPageOut(Schema):
+    contacts: list[ContactOut]
+    nextCursor: str | None
+
+
+class ImportAcceptedOut(Schema):
+    importId: int
+    status: str
+    statusUrl: str
+
+
+class ImportOut(Schema):
+    importId: int
+    contactListId: int
+    fileName: str
+    status: str
+    error: str | None
+    totalRows: int
+    processedRows: int
+    validRows: int
+    invalidRows: int
+    duplicateRows: int
+    optedOutRows: int
+    errorReportUrl: str | None
+    createdAt: datetime
+    startedAt: datetime | None
+    finishedAt: datetime | None
+
+
+class OptOutIn(Schema):
+    phoneNumber: str = Field(max_length=64)
+    defaultRegion: str | None = None
+    note: str = Field("", max_length=200)
+
+
+class OptOutOut(Schema):
+    phoneNumber: str
+    source: str
+    note: str
+    createdAt: datetime
+
+
+class OptOutsOut(Schema):
+    optOuts: list[OptOutOut]
+    nextCursor: str | None
+
+
+def _list_out(contact_list: ContactList) -> dict[str, Any]:
+    return {
+        "id": contact_list.pk,
+        "name": contact_list.name,
+        "description": contact_list.description,
+        "totalContacts": contact_list.total_count,
+        "validContacts": contact_list.valid_count,
+        "invalidContacts": contact_list.invalid_count,
+        "duplicateContacts": contact_list.duplicate_count,
+        "attributeKeys": contact_list.attribute_keys,
+        "createdAt": contact_list.created_at,
+        "updatedAt": contact_list.updated_at,
+    }
+
+
+def _contact_out(contact: Contact, *, opted_out: bool) -> dict[str, Any]:
+    return {
+        "id": contact.pk,
+        "phoneNumber": contact.phone,
+        "rawPhone": contact.raw_phone,
+        "valid": contact.status == Contact.Status.VALID,
+        "status": contact.status,
+        "reason": contact.reason,
+        "country": contact.country,
+        "numberType": contact.number_type,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "attributes": contact.attributes,
+        "optedOut": opted_out,
+        "source": contact.source,
+        "createdAt": contact.created_at,
+    }
+
+
+def _import_out(request: HttpRequest, contact_import: ContactImport) -> dict[str, Any]:
+    done = contact_import.status == ContactImport.Status.COMPLETED
+    report = f"{V1}/imports/{contact_import.pk}/errors"
+    return {
+        "importId": contact_import.pk,
+        "contactListId": contact_import.contact_list_id,
+        "fileName": contact_import.original_name,
+        "status": contact_import.status,
+        "error": contact_import.error or None,
+        "totalRows": contact_import.total_rows,
+        "processedRows": contact_import.processed_rows,
+        "validRows": contact_import.valid_rows,
+        "invalidRows": contact_import.invalid_rows,
+        "duplicateRows": contact_import.duplicate_rows,
+        "optedOutRows": contact_import.opted_out_rows,
+        "errorReportUrl": request.build_absolute_uri(report) if done else None,
+        "createdAt": contact_import.created_at,
+        "startedAt": contact_import.started_at,
+        "finishedAt": contact_import.finished_at,
+    }
+
+
+def _cursor(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise DomainError({"cursor": "Invalid cursor"})
+    return int(value)
+
+
+@router.post("/contact-lists", response={201: ContactListOut, 400: Fail, 401: Fail})
+def contact_list_create_api(request: HttpRequest, payload: ContactListIn):
+    """Create an empty contact list; its `id` is the `contactListId` of campaigns."""
+    contact_list = contact_list_create(
+        account=request.account, name=payload.name, description=payload.description
+    )
+    return 201, _list_out(contact_list)
+
+
+@router.get("/contact-lists", response={200: ContactListsOut, 401: Fail})
+def contact_lists_api(request: HttpRequest):
+    """The account's contact lists with their counts, newest first."""
+    lists = contact_lists_for_account(account=request.account)
+    return {"contactLists": [_list_out(contact_list) for contact_list in lists]}
+
+
+@router.get(
+    "/contact-lists/{list_id}",
+    response={200: ContactListDetailOut, 401: Fail, 404: Fail},
+)
+def contact_list_api(request: HttpRequest, list_id: int):
+    """One list, with how many of its valid numbers are opted out or blacklisted."""
+    contact_list = contact_list_get(account=request.account, pk=list_id)
+    return {
+        **_list_out(contact_list),
+        "optedOutContacts": opted_out_count(contact_list=contact_list),
+    }
+
+
+@router.delete("/contact-lists/{list_id}", response={204: None, 401: Fail, 404: Fail})
+def contact_list_delete_api(request: HttpRequest, list_id: int):
+    """Delete a list with its contacts and imports."""
+    contact_list = contact_list_get(account=request.account, pk=list_id)
+    contact_list_delete(contact_list=contact_list)
+    return 204, None
+
+
+@router.post(
+    "/contact-lists/{list_id}/contacts",
+    response={201: ContactsAddedOut, 400: Fail, 401: Fail, 404: Fail},
+)
+def contacts_add_api(request: HttpRequest, list_id: int, payload: ContactsIn):
+    """Add up to 1,000 contacts; each row says whether it is valid, and why not."""
+    contact_list = contact_list_get(account=request.account, pk=list_id)
+    if not payload.contacts:
+        raise DomainError({"contacts": "Give at least one contact"})
+    region = region_clean(payload.defaultRegion, default=request.account.default_region)
+    rows = [
+        NewContact(row.phoneNumber, row.firstName, row.lastName, row.attributes)
+        for row in payload.contacts
+    ]
+    added = contacts_add(contact_list=contact_list, rows=rows, default_region=region)
+    flags = dict(
+        with_opted_out(
+            Contact.objects.filter(pk__in=[c.pk for c in added]),
+            account=request.account,
+        ).values_list("pk", "is_opted_out")
+    )
+    statuses = [contact.status for contact in added]
+    return 201, {
+        "added": len(added),
+        "validContacts": statuses.count(Contact.Status.VALID),
+        "invalidContacts": statuses.count(Contact.Status.INVALID),
+        "duplicateContacts": statuses.count(Contact.Status.DUPLICATE),
+        "contacts": [_contact_out(c, opted_out=flags[c.pk]) for c in added],
+    }
+
+
+@router.get(
+    "/contact-lists/{list_id}/contacts",
+    response={200: ContactsPageOut, 400: Fail, 401: Fail, 404: Fail},
+)
+def contacts_api(
+    request: HttpRequest,
+    list_id: int,
+    status: str = "",
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+):
+    """A page of the list's contacts in file order; pass `nextCursor` for the next."""
+    contact_list = contact_list_get(account=request.account, pk=list_id)
+    contacts = contact_list.contacts.all()
+    if status:
+        if status not in Contact.Status.values:
+            raise DomainError({"status": "Use valid, invalid or duplicate"})
+        contacts = contacts.filter(status=status)
+    page = keyset_page(
+        with_opted_out(contacts, account=request.account),
+        after=_cursor(cursor),
+        size=limit,
+    )
+    return {
+        "contacts": [_contact_out(c, opted_out=c.is_opted_out) for c in page.items],
+        "nextCursor": str(page.next_after) if page.next_after else None,
+    }
+
+
+@router.post(
+    "/contact-lists/{list_id}/import",
+    response={202: ImportAcceptedOut, 400: Fail, 401: Fail, 404: Fail},
+)
+def contacts_import_api(
+    request: HttpRequest,
+    list_id: int,
+    file: File[UploadedFile] = None,
+    defaultRegion: Form[str] = "",
+):
+    """Upload a CSV or XLSX file (multipart field `file`); poll the returned import."""
+    contact_list = contact_list_get(account=request.account, pk=list_id)
+    if file is None:
+        raise DomainError({"file": "Attach the CSV or XLSX file as the field `file`"})
+    region = region_clean(defaultRegion, default=request.account.default_region)
+    contact_import = contact_import_create(
+        account=request.account,
+        contact_list=contact_list,
+        upload=file,
+        default_region=region,
+        start=True,
+    )
+    return 202, {
+        "importId": contact_import.pk,
+        "status": contact_import.status,
+        "statusUrl": request.build_absolute_uri(f"{V1}/imports/{contact_import.pk}"),
+    }
+
+
+@router.get("/imports/{import_id}", response={200: ImportOut, 401: Fail, 404: Fail})
+def import_api(request: HttpRequest, import_id: int):
+    """An import's progress and, once COMPLETED, its summary."""
+    contact_import = contact_import_get(account=request.account, pk=import_id)
+    return _import_out(request, contact_import)
+
+
+@router.get(
+    "/imports/{import_id}/errors",
+    response={200: None, 401: Fail, 404: Fail},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "CSV: row, value, reason, first name, last name",
+                "content": {"text/csv": {}},
+            }
+        }
+    },
+)
+def import_errors_api(request: HttpRequest, import_id: int) -> StreamingHttpResponse:
+    """The import's rejected rows as CSV (row number, value as given, reason)."""
+    contact_import = contact_import_get(account=request.account, pk=import_id)
+    return error_report_response(contact_import)
+
+
+@optout_router.post(
+    "/opt-outs", response={200: OptOutOut, 201: OptOutOut, 400: Fail, 401: Fail}
+)
+def optout_add_api(request: HttpRequest, payload: OptOutIn):
+    """Opt a number out of every campaign of the account (201 new, 200 already)."""
+    region = region_clean(payload.defaultRegion, default=request.account.default_region)
+    optout, created = optout_add(
+        account=request.account,
+        phone=payload.phoneNumber,
+        region=region,
+        source=OptOut.Source.API,
+        note=payload.note,
+    )
+    return (201 if created else 200), _optout_out(optout)
+
+
+@optout_router.get("/opt-outs", response={200: OptOutsOut, 400: Fail, 401: Fail})
+def optouts_api(
+    request: HttpRequest,
+    search: str = "",
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+):
+    """The account's opt-outs, newest first; `search` matches part of the number."""
+    page = keyset_page(
+        optouts_for_account(account=request.account, query=search),
+        after=_cursor(cursor),
+        size=limit,
+        descending=True,
+    )
+    return {
+        "optOuts": [_optout_out(optout) for optout in page.items],
+        "nextCursor": str(page.next_after) if page.next_after else None,
+    }
+
+
+@optout_router.delete(
+    "/opt-outs", response={204: None, 400: Fail, 401: Fail, 404: Fail}
+)
+def optout_remove_api(
+    request: HttpRequest, phoneNumber: str, defaultRegion: str = ""
+) -> tuple[int, None]:
+    """Let a number receive campaigns again (`?phoneNumber=%2B393331234567`)."""
+    region = region_clean(defaultRegion, default=request.account.default_region)
+    optout_remove(account=request.account, phone=phoneNumber, region=region)
+    return 204, None
+
+
+def _optout_out(optout: OptOut) -> dict[str, Any]:
+    return {
+        "phoneNumber": optout.phone,
+        "source": optout.source,
+        "note": optout.note,
+        "createdAt": optout.created_at,
+    }

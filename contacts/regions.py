@@ -1,0 +1,44 @@
+"""Countries a number without a prefix can belong to (the "default region").
+
+The names come from phonenumbers' own locale data, so the picker needs no extra
+package and lists exactly the regions the parser understands.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import phonenumbers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from phonenumbers import geocoder
+
+from accounts.errors import DomainError
+
+
+@functools.cache
+def _choices(language: str) -> tuple[tuple[str, str], ...]:
+    entries = []
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(region)
+        name = geocoder.country_name_for_number(example, language) or region
+        code = phonenumbers.country_code_for_region(region)
+        entries.append((region, f"{name} (+{code})"))
+    return tuple(sorted(entries, key=lambda entry: entry[1].casefold()))
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """(code, "Italy (+39)") for every region, by name in the active language."""
+    return list(_choices((get_language() or "en").split("-")[0]))
+
+
+def region_clean(
+    value: str | None, *, default: str, field: str = "defaultRegion"
+) -> str:
+    """An upper-case region code; `default` when empty; DomainError when unknown."""
+    region = (value or "").strip().upper() or default
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise DomainError(
+            {field: _("Unknown country code: %(code)s") % {"code": value}}
+        )
+    return region

@@ -1,0 +1,18 @@
+"""Celery entry points of the contacts app: ids in, the service does the work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from contacts.importing import contact_import_run
+
+
+@shared_task(
+    name="contacts.import_contacts",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def import_contacts_task(import_id: int) -> None:
+    """Run a queued import; claiming it is conditional, so a redelivery is harmless."""
+    contact_import_run(import_id=import_id)
