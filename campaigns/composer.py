@@ -44,6 +44,33 @@ class Counter:
     culprits: list[Culprit] = field(default_factory=list)
     doubled: list[str] = field(default_factory=list)  # extension chars present
     fixed: segments.SmsInfo | None = None  # after replacing look-alikes
+    # With fields: the previewed contacts' own messages, counted one by one.
+    samples: list[segments.SmsInfo] = field(default_factory=list)
+
+    @property
+    def sample_parts(self) -> tuple[int, int] | None:
+        """Fewest and most parts among the previewed contacts' messages."""
+        if not self.samples:
+            return None
+        counts = [info.parts for info in self.samples]
+        return min(counts), max(counts)
+
+    @property
+    def is_ucs2_by_data(self) -> bool:
+        """The template is GSM-7 but some contacts' own values need UCS-2."""
+        return (
+            self.info is not None
+            and self.info.encoding == "GSM-7"
+            and any(info.encoding == "UCS-2" for info in self.samples)
+        )
+
+    @property
+    def encoding(self) -> str:
+        """GSM-7, UCS-2, or both when some contacts' own data needs UCS-2."""
+        if self.info is None:
+            return ""
+        encodings = {self.info.encoding} | {info.encoding for info in self.samples}
+        return " / ".join(sorted(encodings))
 
     @property
     def fill_percent(self) -> int:
@@ -62,12 +89,18 @@ class Counter:
         return self.characters > self.max_chars
 
 
-def counter_for(text: str, *, channel: str, unicode: bool) -> Counter:
+def counter_for(
+    text: str,
+    *,
+    channel: str,
+    unicode: bool,
+    samples: list[segments.SmsInfo] | None = None,
+) -> Counter:
     """Describe `text` for the counter.
 
-    With placeholders the count covers the fixed text only (fields removed): each
-    recipient's own parts depend on their data, which the preview and the quote
-    count message by message.
+    With placeholders, `info` covers the fixed text (fields removed) and `samples`
+    are real contacts' messages: each recipient's parts depend on their own data,
+    which the quote then counts for every one of them.
     """
     fields = placeholders(text)
     if channel != Channel.SMS:
@@ -93,7 +126,7 @@ def counter_for(text: str, *, channel: str, unicode: bool) -> Counter:
         doubled = sorted({c for c in fixed_text if c in segments.GSM_EXTENSION})
     return Counter(
         channel=channel,
-        characters=len(text),
+        characters=len(fixed_text),
         info=info,
         max_parts=max_parts,
         max_chars=RICH_MAX_CHARS,
@@ -101,6 +134,7 @@ def counter_for(text: str, *, channel: str, unicode: bool) -> Counter:
         culprits=culprits,
         doubled=doubled,
         fixed=fixed,
+        samples=list(samples or []) if fields else [],
     )
 
 

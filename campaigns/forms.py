@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.errors import DomainError
 from accounts.models import Account
 from campaigns.models import Campaign, Channel
-from campaigns.selectors import contact_lists_for_account
+from contacts.selectors import contact_lists_for_account
 
 # The services name fields as the API does; the forms name them as the model does.
 SERVICE_FIELDS = {

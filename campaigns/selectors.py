@@ -57,11 +57,6 @@ def campaign_overview(*, account: Account) -> dict:
     }
 
 
-def contact_lists_for_account(*, account: Account) -> QuerySet[ContactList]:
-    """The lists a campaign of `account` may go to, newest first."""
-    return ContactList.objects.filter(account=account).order_by("-created_at", "-id")
-
-
 def preview_contacts(*, contact_list: ContactList, limit: int = 3) -> list[Contact]:
     """The first valid contacts of a list: the real people the composer previews."""
     contacts = Contact.objects.filter(

@@ -20,12 +20,12 @@ from campaigns import segments
 from campaigns.composer import available_fields, counter_for, preview_for
 from campaigns.forms import MessageForm, add_service_errors, changes
 from campaigns.models import Campaign
-from campaigns.selectors import contact_lists_for_account
 from campaigns.services import campaign_update
 from campaigns.states import EDITABLE
 from campaigns.views.common import go, load_campaign, template_for
 from campaigns.views.steps import wizard_steps
 from contacts.models import ContactList
+from contacts.selectors import contact_lists_for_account
 
 PAGE = "campaigns/message.html"
 
@@ -57,18 +57,22 @@ def _composer_context(
         unicode = "unicode" in data
         transliterate = "transliterate_fields" in data
     preview_list = _preview_list(request, campaign, data or QueryDict())
+    preview = preview_for(
+        text,
+        contact_list=preview_list,
+        channel=campaign.channel,
+        unicode=unicode,
+        transliterate=transliterate,
+    )
+    samples = [row.info for row in preview if row.info is not None]
     return {
         "campaign": campaign,
-        "counter": counter_for(text, channel=campaign.channel, unicode=unicode),
+        "counter": counter_for(
+            text, channel=campaign.channel, unicode=unicode, samples=samples
+        ),
         "preview_list": preview_list,
         "preview_lists": contact_lists_for_account(account=request.account),
-        "preview": preview_for(
-            text,
-            contact_list=preview_list,
-            channel=campaign.channel,
-            unicode=unicode,
-            transliterate=transliterate,
-        ),
+        "preview": preview,
         "fields": available_fields(preview_list),
     }
 

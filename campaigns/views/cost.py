@@ -18,7 +18,7 @@ from accounts.errors import DomainError
 from campaigns.fixes import LOOKALIKES, TRANSLITERATION, campaign_apply_fix
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate
-from campaigns.states import EDITABLE, PRICED
+from campaigns.states import EDITABLE, PRICED, Status
 from campaigns.views.common import (
     go,
     in_account_timezone,
@@ -53,17 +53,21 @@ def _fixes(campaign: Campaign) -> list[dict[str, Any]]:
 
 def quote_context(campaign: Campaign) -> dict[str, Any]:
     """The quote as the cost step and the campaign page show it."""
-    is_priced = campaign.status in PRICED and campaign.estimated_cost is not None
+    # A canceled campaign keeps the quote it had, which its page still shows.
+    shown = PRICED | {Status.CANCELED}
+    is_priced = campaign.status in shown and campaign.estimated_cost is not None
     if not is_priced:
         return {"is_priced": False}
     insights = campaign.quote.get("insights", {})
+    fixes = _fixes(campaign)
     return {
         "is_priced": True,
         "quote": campaign.quote,
         "insights": insights,
         "histogram": _histogram(campaign),
         "capped": (campaign.valid_recipients or 0) - (campaign.total_contacts or 0),
-        "fixes": _fixes(campaign),
+        "fixes": fixes,
+        "fix_names": [fix["fix"] for fix in fixes],
         "ucs2_fields": sorted(
             insights.get("ucs2Fields", {}).items(), key=lambda item: -item[1]
         ),

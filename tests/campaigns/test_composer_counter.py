@@ -7,6 +7,7 @@ import re
 import pytest
 
 from campaigns.services import campaign_create
+from tests.campaigns.conftest import make_list
 
 
 @pytest.fixture
@@ -93,10 +94,25 @@ def test_too_many_parts_is_flagged(client_logged, sms, settings):
     assert "is-bad" in html
 
 
-def test_fields_are_left_out_of_the_count(client_logged, sms):
+def test_fields_are_left_out_of_the_fixed_count(client_logged, sms):
     html = count(client_logged, sms, "Ciao {{first_name}}!")
-    assert fact(html, "Characters") == "20"
-    assert "Counted without the fields" in html
+    assert fact(html, "Fixed text") == "6"
+    assert "The fixed text is counted without the fields (first_name)" in html
+
+
+def test_with_fields_the_headline_counts_real_contacts(client_logged, account, sms):
+    rows = [
+        {"phone": "+393330000001", "first_name": "Anna"},
+        {"phone": "+393330000002", "first_name": "Łukasz"},
+    ]
+    make_list(account, rows)
+    html = count(client_logged, sms, "x" * 60 + " {{first_name}}")
+    # Anna: 65 GSM-7 characters, 1 part; Łukasz: UCS-2, 67 units, still 1 part.
+    assert "<strong>1</strong> part" in html
+    assert 'data-testid="encoding">GSM-7 / UCS-2<' in html
+    assert "counted with the data of the first 2 contacts" in html
+    html = count(client_logged, sms, "x" * 66 + " {{first_name}}")
+    assert "<strong>1\u20132</strong> parts" in html  # an en dash
 
 
 def test_rcs_counts_characters_up_to_1000(client_logged, rcs):
