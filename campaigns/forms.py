@@ -121,6 +121,8 @@ class MessageForm(forms.Form):
         if channel == Channel.SMS:
             for name in ("template_id", "fallback", "fallback_text"):
                 del self.fields[name]
+        else:
+            self.fields["fallback_text"].widget.attrs["rows"] = 3
         self.fields["text"].widget.attrs.update(
             {"rows": 7, "spellcheck": "true", "autofocus": True}
         )
