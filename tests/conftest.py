@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from decimal import Decimal
 
@@ -110,9 +111,24 @@ def _plain_http() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _keep_migration_data(django_db_serialized_rollback) -> None:
-    """Restore data migrations (the price list) after tests that flush the tables.
+def _default_price_list(request) -> None:
+    """Put the migration's price list back for every test that uses the database.
 
-    Transactional tests (live server, races) truncate every table when they end;
-    serialized rollback reloads what the migrations put there.
+    Transactional tests (live server, races) truncate every table when they end,
+    data migrations included; serialized rollback cannot help once Playwright's
+    event loop has swapped the thread's connection, so restore the rows directly.
     """
+    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not uses_db and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from campaigns.models import Price
+
+    initial = importlib.import_module("campaigns.migrations.0001_initial")
+    for channel, price in initial.DEFAULT_PRICES:
+        Price.objects.get_or_create(
+            channel=channel,
+            country="",
+            min_volume=0,
+            defaults={"price": Decimal(price)},
+        )
