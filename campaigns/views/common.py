@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import AccountRequest
-from accounts.errors import NotFound
+from accounts.errors import DomainError, NotFound
+from campaigns.forms import add_service_errors, changes
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get
+from campaigns.services import campaign_update
 
 
 def load_campaign(request: AccountRequest, pk: int) -> Campaign:
@@ -50,3 +53,25 @@ def go(request: AccountRequest, url: str) -> HttpResponse:
 def template_for(request: AccountRequest, page: str, partial: str) -> str:
     """The page, or only its named partial when HTMX asks for a swap."""
     return f"{page}#{partial}" if request.htmx else page
+
+
+def save_step(request: AccountRequest, campaign: Campaign, form: forms.Form) -> bool:
+    """Save what a valid wizard form changed, through `campaign_update`.
+
+    False when the form is unbound or invalid, or the service refused: its
+    messages are then on the form's fields, for the page to show inline.
+    """
+    if not (form.is_bound and form.is_valid()):
+        return False
+    try:
+        if changed := changes(campaign, form.cleaned_data):
+            campaign_update(
+                account=request.account,
+                pk=campaign.pk,
+                data=changed,
+                actor=request.user,
+            )
+    except DomainError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True

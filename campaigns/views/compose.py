@@ -15,14 +15,12 @@ from django.utils.text import normalize_newlines
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
-from accounts.errors import DomainError
 from campaigns import segments
 from campaigns.composer import available_fields, counter_for, preview_for
-from campaigns.forms import MessageForm, add_service_errors, changes
+from campaigns.forms import MessageForm
 from campaigns.models import Campaign
-from campaigns.services import campaign_update
 from campaigns.states import EDITABLE
-from campaigns.views.common import go, load_campaign, template_for
+from campaigns.views.common import go, load_campaign, save_step, template_for
 from campaigns.views.steps import wizard_steps
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
@@ -96,16 +94,8 @@ def campaign_message(request: AccountRequest, pk: int) -> HttpResponse:
     form = MessageForm(
         data, initial=_initial(request, campaign), channel=campaign.channel
     )
-    if form.is_bound and form.is_valid():
-        try:
-            if changed := changes(campaign, form.cleaned_data):
-                campaign_update(
-                    account=request.account, pk=pk, data=changed, actor=request.user
-                )
-        except DomainError as exc:
-            add_service_errors(form, exc)
-        else:
-            return go(request, reverse("campaigns:recipients", args=[pk]))
+    if save_step(request, campaign, form):
+        return go(request, reverse("campaigns:recipients", args=[pk]))
     context = {
         **_composer_context(request, campaign, data),
         "form": form,

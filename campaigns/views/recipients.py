@@ -8,15 +8,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import AccountRequest, account_required
-from accounts.errors import DomainError
 from campaigns.composer import preview_for
-from campaigns.forms import RecipientsForm, add_service_errors, changes
-from campaigns.services import campaign_update
+from campaigns.forms import RecipientsForm
 from campaigns.states import EDITABLE
 from campaigns.views.common import (
     go,
     in_account_timezone,
     load_campaign,
+    save_step,
     template_for,
 )
 from campaigns.views.steps import wizard_steps
@@ -36,16 +35,8 @@ def campaign_recipients(request: AccountRequest, pk: int) -> HttpResponse:
     }
     data = request.POST if request.method == "POST" else None
     form = RecipientsForm(data, initial=initial, account=request.account)
-    if form.is_bound and form.is_valid():
-        try:
-            if changed := changes(campaign, form.cleaned_data):
-                campaign_update(
-                    account=request.account, pk=pk, data=changed, actor=request.user
-                )
-        except DomainError as exc:
-            add_service_errors(form, exc)
-        else:
-            return go(request, reverse("campaigns:cost", args=[pk]))
+    if save_step(request, campaign, form):
+        return go(request, reverse("campaigns:cost", args=[pk]))
     chosen = campaign.contact_list
     if form.is_bound and form.is_valid():
         chosen = form.cleaned_data["contact_list"]

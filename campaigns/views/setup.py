@@ -9,11 +9,11 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
-from campaigns.forms import SetupForm, add_service_errors, changes
+from campaigns.forms import SetupForm, add_service_errors
 from campaigns.models import Campaign
-from campaigns.services import campaign_create, campaign_update
+from campaigns.services import campaign_create
 from campaigns.states import EDITABLE
-from campaigns.views.common import go, load_campaign, template_for
+from campaigns.views.common import go, load_campaign, save_step, template_for
 from campaigns.views.steps import wizard_steps
 
 PAGE = "campaigns/setup.html"
@@ -59,14 +59,6 @@ def campaign_setup(request: AccountRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(campaign, name) for name in SetupForm.base_fields}
     data = request.POST if request.method == "POST" else None
     form = SetupForm(data, initial=initial)
-    if form.is_bound and form.is_valid():
-        try:
-            if changed := changes(campaign, form.cleaned_data):
-                campaign_update(
-                    account=request.account, pk=pk, data=changed, actor=request.user
-                )
-        except DomainError as exc:
-            add_service_errors(form, exc)
-        else:
-            return go(request, reverse("campaigns:message", args=[pk]))
+    if save_step(request, campaign, form):
+        return go(request, reverse("campaigns:message", args=[pk]))
     return _render(request, form, campaign)
