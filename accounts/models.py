@@ -19,6 +19,14 @@ def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(**kwargs)
 
 
+def user_field(**kwargs) -> models.ForeignKey:
+    """Return the column naming who did something; the record outlives the user."""
+    kwargs.setdefault("on_delete", models.SET_NULL)
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", **kwargs
+    )
+
+
 class Account(models.Model):
     """A tenant: every contact list, campaign, key and credit row belongs to one."""
 
@@ -117,13 +125,7 @@ class LedgerEntry(models.Model):
     reserved_after = money_field(verbose_name=_("reserved after"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = user_field()
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
@@ -169,13 +171,7 @@ class ApiKey(models.Model):
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)

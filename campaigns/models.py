@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, money_field
+from accounts.models import Account, money_field, user_field
 from campaigns.states import Status
 from contacts.models import ContactList
 
@@ -128,13 +127,7 @@ class Campaign(models.Model):
     quote = models.JSONField(default=dict, blank=True)
     reserved_amount = money_field(default=Decimal("0"))
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     configured_at = models.DateTimeField(null=True, blank=True)
@@ -192,13 +185,7 @@ class CampaignEvent(models.Model):
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     note = models.CharField(max_length=300, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

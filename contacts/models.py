@@ -8,12 +8,11 @@ that invariant: at most one `valid` contact per list and number.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account
+from accounts.models import Account, user_field
 from contacts.reasons import reason_label
 
 
@@ -197,13 +196,7 @@ class ContactImport(models.Model):
     duplicate_rows = models.PositiveIntegerField(default=0)
     opted_out_rows = models.PositiveIntegerField(default=0)
     error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -243,13 +236,7 @@ class OptOut(models.Model):
         _("source"), max_length=8, choices=OptOutSource.choices, default="manual"
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = user_field()
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
