@@ -32,6 +32,9 @@ def _e164(value: str) -> str:
 
 
 class PhoneForm(forms.ModelForm):
+    # Longer than the stored E.164 column: people type spaces and prefixes.
+    phone = forms.CharField(label=_("Phone number"), max_length=64)
+
     def clean_phone(self) -> str:
         return _e164(self.cleaned_data["phone"])
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import File, Form, Query, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 from pydantic import Field
 
 from accounts.api import Fail
@@ -224,7 +225,7 @@ def contact_list_create_api(request: HttpRequest, payload: ContactListIn):
     contact_list = contact_list_create(
         account=request.account, name=payload.name, description=payload.description
     )
-    return 201, _list_out(contact_list)
+    return Status(201, _list_out(contact_list))
 
 
 @router.get("/contact-lists", response={200: ContactListsOut, 401: Fail})
@@ -252,7 +253,7 @@ def contact_list_delete_api(request: HttpRequest, list_id: int):
     """Delete a list with its contacts and imports."""
     contact_list = contact_list_get(account=request.account, pk=list_id)
     contact_list_delete(contact_list=contact_list)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -277,13 +278,16 @@ def contacts_add_api(request: HttpRequest, list_id: int, payload: ContactsIn):
         ).values_list("pk", "is_opted_out")
     )
     statuses = [contact.status for contact in added]
-    return 201, {
-        "added": len(added),
-        "validContacts": statuses.count(Contact.Status.VALID),
-        "invalidContacts": statuses.count(Contact.Status.INVALID),
-        "duplicateContacts": statuses.count(Contact.Status.DUPLICATE),
-        "contacts": [_contact_out(c, opted_out=flags[c.pk]) for c in added],
-    }
+    return Status(
+        201,
+        {
+            "added": len(added),
+            "validContacts": statuses.count(Contact.Status.VALID),
+            "invalidContacts": statuses.count(Contact.Status.INVALID),
+            "duplicateContacts": statuses.count(Contact.Status.DUPLICATE),
+            "contacts": [_contact_out(c, opted_out=flags[c.pk]) for c in added],
+        },
+    )
 
 
 @router.get(
@@ -337,11 +341,16 @@ def contacts_import_api(
         default_region=region,
         start=True,
     )
-    return 202, {
-        "importId": contact_import.pk,
-        "status": contact_import.status,
-        "statusUrl": request.build_absolute_uri(f"{V1}/imports/{contact_import.pk}"),
-    }
+    return Status(
+        202,
+        {
+            "importId": contact_import.pk,
+            "status": contact_import.status,
+            "statusUrl": request.build_absolute_uri(
+                f"{V1}/imports/{contact_import.pk}"
+            ),
+        },
+    )
 
 
 @router.get("/imports/{import_id}", response={200: ImportOut, 401: Fail, 404: Fail})
@@ -382,7 +391,7 @@ def optout_add_api(request: HttpRequest, payload: OptOutIn):
         source=OptOut.Source.API,
         note=payload.note,
     )
-    return (201 if created else 200), _optout_out(optout)
+    return Status(201 if created else 200, _optout_out(optout))
 
 
 @optout_router.get("/opt-outs", response={200: OptOutsOut, 400: Fail, 401: Fail})
@@ -410,11 +419,11 @@ def optouts_api(
 )
 def optout_remove_api(
     request: HttpRequest, phoneNumber: str, defaultRegion: str = ""
-) -> tuple[int, None]:
+) -> Status:
     """Let a number receive campaigns again (`?phoneNumber=%2B393331234567`)."""
     region = region_clean(defaultRegion, default=request.account.default_region)
     optout_remove(account=request.account, phone=phoneNumber, region=region)
-    return 204, None
+    return Status(204, None)
 
 
 def _optout_out(optout: OptOut) -> dict[str, Any]:

@@ -176,29 +176,23 @@ def _detect_encoding(fileobj: IO[bytes], head: bytes) -> tuple[str, int]:
     """The file's encoding and its line count.
 
     UTF-8 first (what modern tools write), then Windows-1252 (Excel "CSV" on
-    Italian Windows), then charset-normalizer's best guess, verified on the
-    whole file like the others.
+    Italian Windows); UTF-16 only with its BOM. Anything else is refused rather
+    than guessed: a wrong guess would import every accented name garbled.
+    charset-normalizer only names the likely encoding in the message.
     """
     bom = _bom_encoding(head)
-    candidates = [bom] if bom else ["utf-8", "cp1252"]
-    tried: set[str] = set()
-    for encoding in candidates:
-        tried.add(encoding)
+    for encoding in [bom] if bom else ["utf-8", "cp1252"]:
         ok, newlines, last = _decodes(fileobj, encoding)
         if ok:
             return encoding, newlines + (1 if last not in ("\n", "") else 0)
     fileobj.seek(0)
     guess = from_bytes(fileobj.read(_CHUNK)).best()
-    if guess is not None and guess.encoding not in tried:
-        ok, newlines, last = _decodes(fileobj, guess.encoding)
-        if ok:
-            return guess.encoding, newlines + (1 if last not in ("\n", "") else 0)
-    raise FileRejected(
-        _(
-            "The file's text encoding was not recognised: save it as “CSV UTF-8” "
-            "and upload it again."
-        )
+    message = _(
+        "The file's text is not UTF-8 or Windows-1252%(guess)s. Save it as "
+        "“CSV UTF-8” and upload it again."
     )
+    likely = _(" (it looks like %(name)s)") % {"name": guess.encoding} if guess else ""
+    raise FileRejected(message % {"guess": likely})
 
 
 def _sniff_delimiter(text: str, *, complete: bool) -> str:
@@ -216,7 +210,7 @@ def _sniff_delimiter(text: str, *, complete: bool) -> str:
                 for row in islice(
                     csv.reader(io.StringIO(text), delimiter=delimiter), 200
                 )
-                if not is_blank(row)
+                if row
             ]
         except csv.Error:
             continue

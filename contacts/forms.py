@@ -170,8 +170,17 @@ def _index(roles: list[str], role: str) -> int | None:
 
 
 class OptOutForm(forms.Form):
-    phone = forms.CharField(label=_("Phone number"), max_length=64)
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "+39 333 123 4567"}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. replied STOP")}),
+    )
 
 
 class OptOutImportForm(forms.Form):

@@ -93,7 +93,9 @@ def columns(request: AccountRequest, pk: int) -> HttpResponse:
     context = {
         "contact_import": contact_import,
         "form": form,
-        "rows": [row + [""] * (width - len(row)) for row in rows],
+        # A row with stray extra cells is shown cut to the columns (it will be
+        # flagged on import); a short one is padded.
+        "rows": [(row + [""] * width)[:width] for row in rows],
     }
     status = 422 if form.is_bound else 200
     return render(request, "contacts/columns.html", context, status=status)
