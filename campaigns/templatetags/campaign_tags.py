@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from accounts.models import Account
+from campaigns.pricing import estimated_duration
 from campaigns.selectors import campaign_overview
 from campaigns.states import Status
 
@@ -24,3 +25,9 @@ def status_label(code: str) -> str:
 def campaigns_overview(account: Account) -> dict:
     """The dashboard card's figures (the dashboard view belongs to `accounts`)."""
     return campaign_overview(account=account)
+
+
+@register.filter
+def sending_time(messages: int | None) -> str:
+    """How long sending takes, in the reader's language (the quote stores English)."""
+    return estimated_duration(messages or 0)
