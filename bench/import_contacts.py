@@ -31,9 +31,16 @@ FIRST = ["Marco", "Giulia", "Luca", "Sara", "Paolo", "Anna", "Davide", "Niccolò
 LAST = ["Rossi", "Bianchi", "Esposito", "Romano", "Colombo", "Ricci", "Marino"]
 
 
-def _valid_number(rng: random.Random) -> str:
-    """An Italian mobile in one of the shapes marketers' spreadsheets hold."""
-    n = f"3{rng.choice('234567890')}{rng.randrange(10**8):08d}"
+def _national(rng: random.Random, is_valid) -> str:
+    """A valid Italian mobile number, national digits only (checked, not assumed)."""
+    while True:
+        n = f"3{rng.randrange(10**9):09d}"
+        if is_valid(n):
+            return n
+
+
+def _shape(rng: random.Random, n: str) -> str:
+    """One of the ways marketers' spreadsheets hold the same number."""
     shape = rng.random()
     if shape < 0.45:
         return n
@@ -60,7 +67,14 @@ def _invalid_number(rng: random.Random) -> str:
 
 
 def generate(path: Path, rows: int) -> None:
-    """Write the CSV: 5% invalid, 3% repeats of earlier numbers (other shapes)."""
+    """Write the CSV: 5% invalid, 3% repeats of earlier numbers in another shape."""
+    from contacts.phones import PhoneNormalizer
+
+    normalizer = PhoneNormalizer("IT")
+
+    def is_valid(n: str) -> bool:
+        return normalizer.normalize(n).valid
+
     rng = random.Random(20261123)
     path.parent.mkdir(parents=True, exist_ok=True)
     seen: list[str] = []
@@ -71,11 +85,12 @@ def generate(path: Path, rows: int) -> None:
             if draw < 0.05:
                 phone = _invalid_number(rng)
             elif draw < 0.08 and seen:
-                phone = seen[rng.randrange(len(seen))]
+                phone = _shape(rng, seen[rng.randrange(len(seen))])
             else:
-                phone = _valid_number(rng)
+                n = _national(rng, is_valid)
+                phone = _shape(rng, n)
                 if len(seen) < 200_000:
-                    seen.append(phone)
+                    seen.append(n)
             out.write(
                 f"{phone},{rng.choice(FIRST)},{rng.choice(LAST)},"
                 f"SC{i:07d},https://shop.example.it/p/{i:x}\n"
@@ -111,6 +126,7 @@ def peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--append", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database")
@@ -118,6 +134,10 @@ def main() -> None:
     import django
 
     django.setup()
+    path = ROOT / "var" / "bench" / f"contacts-{args.rows}.csv"
+    if args.append:
+        append(path, args.append)
+        return
     from decimal import Decimal
 
     from django.contrib.auth import get_user_model
@@ -133,7 +153,6 @@ def main() -> None:
     from contacts.services import contact_list_create
 
     call_command("migrate", verbosity=0)
-    path = ROOT / "var" / "bench" / f"contacts-{args.rows}.csv"
     if not path.exists():
         print(f"generating {path} ...", flush=True)
         generate(path, args.rows)
@@ -190,6 +209,47 @@ def main() -> None:
         elapsed = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, response.status_code
         print(f"page {label:<14} {elapsed:6.1f} ms")
+
+    # The same file again into the same list, in a fresh process like a worker's:
+    # every valid row is now a duplicate of one of the million kept numbers.
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--rows",
+            str(args.rows),
+            "--append",
+            str(contact_list.pk),
+        ],
+        check=True,
+    )
+
+
+def append(path: Path, list_id: int) -> None:
+    """Import the file into an existing list; print time, summary and peak RSS."""
+    from django.core.files import File
+
+    from contacts.importing import contact_import_create, contact_import_run
+    from contacts.models import ContactImport, ContactList
+
+    contact_list = ContactList.objects.select_related("account").get(pk=list_id)
+    started = time.perf_counter()
+    with path.open("rb") as fileobj:
+        again = contact_import_create(
+            account=contact_list.account,
+            contact_list=contact_list,
+            upload=File(fileobj, name=path.name),
+            default_region="IT",
+            start=False,
+        )
+    contact_import_run(import_id=again.pk)
+    again = ContactImport.objects.get(pk=again.pk)
+    assert again.status == ContactImport.Status.COMPLETED, again.error
+    print(
+        f"second copy     {time.perf_counter() - started:6.2f} s   valid "
+        f"{again.valid_rows:,}, duplicates {again.duplicate_rows:,}, "
+        f"peak RSS {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -215,7 +216,7 @@ def _cursor(value: str | None) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise DomainError({"cursor": "Invalid cursor"})
+        raise DomainError({"cursor": _("Invalid cursor")})
     return int(value)
 
 
@@ -264,7 +265,7 @@ def contacts_add_api(request: HttpRequest, list_id: int, payload: ContactsIn):
     """Add up to 1,000 contacts; each row says whether it is valid, and why not."""
     contact_list = contact_list_get(account=request.account, pk=list_id)
     if not payload.contacts:
-        raise DomainError({"contacts": "Give at least one contact"})
+        raise DomainError({"contacts": _("Give at least one contact")})
     region = region_clean(payload.defaultRegion, default=request.account.default_region)
     rows = [
         NewContact(row.phoneNumber, row.firstName, row.lastName, row.attributes)
@@ -306,7 +307,7 @@ def contacts_api(
     contacts = contact_list.contacts.all()
     if status:
         if status not in Contact.Status.values:
-            raise DomainError({"status": "Use valid, invalid or duplicate"})
+            raise DomainError({"status": _("Use valid, invalid or duplicate")})
         contacts = contacts.filter(status=status)
     page = keyset_page(
         with_opted_out(contacts, account=request.account),
@@ -332,7 +333,9 @@ def contacts_import_api(
     """Upload a CSV or XLSX file (multipart field `file`); poll the returned import."""
     contact_list = contact_list_get(account=request.account, pk=list_id)
     if file is None:
-        raise DomainError({"file": "Attach the CSV or XLSX file as the field `file`"})
+        raise DomainError(
+            {"file": _("Attach the CSV or XLSX file as the field `file`")}
+        )
     region = region_clean(defaultRegion, default=request.account.default_region)
     contact_import = contact_import_create(
         account=request.account,

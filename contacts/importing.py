@@ -3,34 +3,33 @@
 `contact_import_create` checks the file in the request (the user learns at once
 what is wrong) and stores it; `contact_import_start` hands it to Celery once the
 columns are confirmed; `contact_import_run` (the task body) streams the rows
-through the fast phone normaliser into a staging table and merges them into the
-list in one transaction. Until that transaction commits the list is untouched, so
-a failure at any row leaves nothing half-written; the import then says FAILED and
-why.
+through `contacts.rows` into the list: on PostgreSQL with COPY inside one
+transaction (`contacts.copying`), on SQLite through a staging table and one
+merge (`contacts.staging`). Until that transaction commits the list is
+untouched, so a failure at any row leaves nothing half-written; the import then
+says FAILED and why.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime, timedelta
-from operator import itemgetter
 from pathlib import PurePath
-from typing import IO
 from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
-from django.db import transaction
-from django.db.models import Count, F, Max
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from contacts.columns import MappingDict, detect_mapping
+from contacts.copying import SideProgress, copy_rows
 from contacts.files import (
     FileInfo,
     FileRejected,
@@ -40,22 +39,19 @@ from contacts.files import (
     read_records,
 )
 from contacts.models import Contact, ContactImport, ContactList
-from contacts.phones import PhoneNormalizer
-from contacts.reasons import DUPLICATE, EXTRA_COLUMNS
+from contacts.rows import PROGRESS_EVERY, contact_rows, too_many_rows
 from contacts.selectors import suppressed_q
 from contacts.staging import Stage
 
 logger = logging.getLogger(__name__)
 
-BATCH_ROWS = 10_000
-PROGRESS_EVERY = 50_000
 # A RUNNING import this old lost its worker (a normal run takes seconds): a new
-# run may claim it. The merge re-checks the claim, so a slow original cannot
+# run may claim it. Completing re-checks the claim, so a slow original cannot
 # also write.
 STALE_AFTER = timedelta(minutes=15)
+# Imports at least this big refresh the planner's statistics (see below).
+ANALYZE_AFTER_ROWS = 50_000
 Status = ContactImport.Status
-VALID, INVALID = Contact.Status.VALID.value, Contact.Status.INVALID.value
-DUPLICATE_STATUS = Contact.Status.DUPLICATE.value
 
 
 def contact_import_create(
@@ -121,20 +117,29 @@ def contact_import_run(*, import_id: int) -> None:
     """Import the rows of a queued file; a second run of a claimed import is a no-op."""
     claimed_at = timezone.now()
     won = (
-        ContactImport.objects.filter(pk=import_id)
-        .filter(
-            # PENDING, or RUNNING on a worker that died long ago.
-            status__in=[Status.PENDING, Status.RUNNING],
+        ContactImport.objects.filter(
+            pk=import_id, status__in=[Status.PENDING, Status.RUNNING]
         )
+        # A RUNNING one only if its worker died long ago.
         .exclude(status=Status.RUNNING, started_at__gt=claimed_at - STALE_AFTER)
         .update(status=Status.RUNNING, started_at=claimed_at)
     )
     if not won:
         return
     contact_import = ContactImport.objects.get(pk=import_id)
+    load = _copy_import if connection.vendor == "postgresql" else _staged_import
     try:
         with contact_import.file.open("rb") as fileobj:
-            _run(contact_import, fileobj, claimed_at)
+            records = read_records(
+                fileobj,
+                file_format=contact_import.file_format,
+                encoding=contact_import.encoding,
+                delimiter=contact_import.delimiter,
+            )
+            with closing(records):
+                load(contact_import, records, claimed_at)
+    except _Superseded:
+        return
     except FileRejected as exc:
         _fail(contact_import, claimed_at, exc.message)
     except Exception:
@@ -160,6 +165,10 @@ def import_preview(contact_import: ContactImport, *, rows: int = 10) -> list[lis
         )
 
 
+class _Superseded(Exception):
+    """A newer run claimed this import (after a worker was lost); this one yields."""
+
+
 def _enqueue(import_id: int) -> None:
     from contacts.tasks import import_contacts_task
 
@@ -178,204 +187,190 @@ def _check_row_limit(upload: File, info: FileInfo, *, header: bool) -> int:
     if rows > limit:
         rows = count_records(upload, info, stop=limit + skip + 1) - skip
         if rows > limit:
-            raise FileRejected(_too_many_rows(limit))
+            raise FileRejected(too_many_rows(limit))
     return rows
 
 
-def _too_many_rows(limit: int) -> str:
-    return _("The file has more than %(limit)s rows; split it into smaller files.") % {
-        "limit": f"{limit:,}"
-    }
+def _ours(contact_import: ContactImport, claimed_at: datetime) -> QuerySet:
+    return ContactImport.objects.filter(
+        pk=contact_import.pk, status=Status.RUNNING, started_at=claimed_at
+    )
 
 
 def _fail(contact_import: ContactImport, claimed_at: datetime, message: str) -> None:
-    ContactImport.objects.filter(
-        pk=contact_import.pk, status=Status.RUNNING, started_at=claimed_at
-    ).update(status=Status.FAILED, error=message, finished_at=timezone.now())
+    _ours(contact_import, claimed_at).update(
+        status=Status.FAILED, error=message, finished_at=timezone.now()
+    )
 
 
-def _run(
-    contact_import: ContactImport, fileobj: IO[bytes], claimed_at: datetime
+def _copy_import(
+    contact_import: ContactImport, records: Iterator[list[str]], claimed_at: datetime
 ) -> None:
+    """PostgreSQL: COPY every row straight into the list, all in one transaction."""
     mapping: MappingDict = contact_import.mapping
     keys = [key for key, _index in mapping["attributes"]]
-    with Stage(import_id=contact_import.pk, attributes=len(keys)) as stage:
-        total = _stage_rows(contact_import, fileobj, stage)
-        _merge(contact_import, stage, keys=keys, total=total, claimed_at=claimed_at)
-
-
-def _stage_rows(contact_import: ContactImport, fileobj: IO[bytes], stage: Stage) -> int:
-    """Normalise every data row into the stage; return how many there were."""
-    records = read_records(
-        fileobj,
-        file_format=contact_import.file_format,
-        encoding=contact_import.encoding,
-        delimiter=contact_import.delimiter,
-    )
-    count = 0
-    with closing(records):
-        for batch in _batches(contact_import, records):
-            stage.write(batch)
-            count += len(batch)
-            if count % PROGRESS_EVERY == 0:
-                # Autocommitted at once, so the polling page sees it.
-                ContactImport.objects.filter(pk=contact_import.pk).update(
-                    processed_rows=count
-                )
-    ContactImport.objects.filter(pk=contact_import.pk).update(
-        processed_rows=count, total_rows=count
-    )
-    return count
-
-
-def _batches(
-    contact_import: ContactImport, records: Iterator[list[str]]
-) -> Iterator[list[tuple]]:
-    """Stage rows in file order, BATCH_ROWS at a time: the hot loop.
-
-    One C-level itemgetter picks the mapped cells, the fast path normalises the
-    number, and a set of the numbers kept so far marks later copies as duplicates.
-    A row longer than the header is kept as invalid (`extra_columns`): its cells
-    may have shifted, so no number in it can be trusted; a shorter row is padded.
-    """
-    mapping: MappingDict = contact_import.mapping
-    width = len(mapping["columns"])
-    # Column `width` is an empty cell appended to every row, for unmapped names.
-    pick = itemgetter(
-        mapping["phone"],
-        width if mapping["first_name"] is None else mapping["first_name"],
-        width if mapping["last_name"] is None else mapping["last_name"],
-        *(index for _key, index in mapping["attributes"]),
-    )
-    normalize = PhoneNormalizer(contact_import.default_region).normalize
-    limit = settings.CONTACT_UPLOAD_MAX_ROWS
-    header_pending = mapping["header"]
-    padding = [""] * width
-    seen: set[str] = set()
-    batch: list[tuple] = []
-    count = row_number = 0
-    try:
-        for row_number, record in enumerate(records, start=1):
-            cells = "".join(record)
-            if not cells.strip():
-                continue  # blank line: not a row of the list
-            if "\x00" in cells:  # PostgreSQL text cannot hold NUL; it means nothing
-                record = [cell.replace("\x00", "") for cell in record]
-            if header_pending:
-                header_pending = False
-                continue
-            count += 1
-            if count > limit:
-                raise FileRejected(_too_many_rows(limit))
-            extra = False
-            if len(record) != width:
-                if len(record) > width:
-                    extra = bool("".join(record[width:]).strip())
-                    record = record[:width]
-                record += padding[: width - len(record)]
-            record.append("")
-            raw, first, last, *attributes = pick(record)
-            phone, valid, reason, country, kind = normalize(raw)
-            if extra:
-                phone, status, reason, country, kind = (
-                    "",
-                    INVALID,
-                    EXTRA_COLUMNS,
-                    "",
-                    "",
-                )
-            elif not valid:
-                status = INVALID
-            elif phone in seen:
-                status, reason = DUPLICATE_STATUS, DUPLICATE
-            else:
-                status = VALID
-                seen.add(phone)
-            batch.append(
-                (
-                    row_number,
-                    raw[:64],
-                    phone,
-                    status,
-                    reason,
-                    country,
-                    kind,
-                    first.strip()[:100],
-                    last.strip()[:100],
-                    *attributes,
-                )
-            )
-            if len(batch) == BATCH_ROWS:
-                yield batch
-                batch = []
-    except csv.Error as exc:
-        raise FileRejected(
-            _(
-                "Row %(row)d could not be read (%(error)s). "
-                "Nothing from this file was imported."
-            )
-            % {"row": row_number + 1, "error": exc}
-        ) from exc
-    yield batch
-
-
-def _merge(
-    contact_import: ContactImport,
-    stage: Stage,
-    *,
-    keys: list[str],
-    total: int,
-    claimed_at: datetime,
-) -> None:
-    """Write the staged rows, the list's counts and the summary in one transaction."""
-    with transaction.atomic():
-        # The list lock serialises imports and API additions to the same list, so
-        # two of them never both decide that a number is new.
-        contact_list = ContactList.objects.select_for_update().get(
-            pk=contact_import.contact_list_id
+    progress = SideProgress(import_id=contact_import.pk, claimed_at=claimed_at)
+    with progress, transaction.atomic():
+        contact_list, newest = _lock_list(contact_import, claimed_at)
+        rows = contact_rows(
+            records,
+            mapping=mapping,
+            region=contact_import.default_region,
+            kept=_keepers(contact_list),
         )
-        ours = ContactImport.objects.select_for_update().filter(
-            pk=contact_import.pk, status=Status.RUNNING, started_at=claimed_at
-        )
-        if not ours.exists():
-            return  # a newer run took over this import
         now = timezone.now()
-        # Ids come from one sequence and the list is locked: the rows this merge
-        # adds are exactly the list's rows above its current highest id.
-        newest = contact_list.contacts.aggregate(newest=Max("pk"))["newest"] or 0
-        stage.merge(
+        total = copy_rows(
+            rows,
             contact_list_id=contact_list.pk,
             import_id=contact_import.pk,
             keys=keys,
             now=now,
-            list_has_keepers=contact_list.valid_count > 0,
+            on_batch=progress.report,
         )
-        added = Contact.objects.filter(contact_list=contact_list, pk__gt=newest)
-        by_status = dict(added.order_by().values_list("status").annotate(n=Count("pk")))
-        valid = by_status.get(Contact.Status.VALID, 0)
-        invalid = by_status.get(Contact.Status.INVALID, 0)
-        duplicate = by_status.get(Contact.Status.DUPLICATE, 0)
-        opted_out = (
-            added.filter(status=Contact.Status.VALID)
-            .filter(suppressed_q(account=contact_import.account_id))
-            .count()
+        progress.report(total, final=True)
+        progress.close()  # before this transaction touches the import row
+        _finish(
+            contact_import,
+            contact_list,
+            newest,
+            claimed_at=claimed_at,
+            keys=keys,
+            total=total,
+            now=now,
         )
-        new_keys = [k for k in keys if k not in contact_list.attribute_keys]
-        ContactList.objects.filter(pk=contact_list.pk).update(
-            total_count=F("total_count") + total,
-            valid_count=F("valid_count") + valid,
-            invalid_count=F("invalid_count") + invalid,
-            duplicate_count=F("duplicate_count") + duplicate,
-            attribute_keys=[*contact_list.attribute_keys, *new_keys],
-            updated_at=now,
+
+
+def _staged_import(
+    contact_import: ContactImport, records: Iterator[list[str]], claimed_at: datetime
+) -> None:
+    """SQLite: rows into a staging table first (progress visible), then one merge.
+
+    SQLite has one writer at a time, so a transaction held for the whole file would
+    also hold back the progress updates the page polls for.
+    """
+    mapping: MappingDict = contact_import.mapping
+    keys = [key for key, _index in mapping["attributes"]]
+    ours = _ours(contact_import, claimed_at)
+    with Stage(import_id=contact_import.pk, attributes=len(keys)) as stage:
+        total = 0
+        rows = contact_rows(
+            records, mapping=mapping, region=contact_import.default_region, kept=set()
         )
-        ours.update(
-            status=Status.COMPLETED,
-            total_rows=total,
-            processed_rows=total,
-            valid_rows=valid,
-            invalid_rows=invalid,
-            duplicate_rows=duplicate,
-            opted_out_rows=opted_out,
-            finished_at=now,
-        )
+        for batch in rows:
+            stage.write(batch)
+            total += len(batch)
+            if total % PROGRESS_EVERY == 0:
+                ours.update(processed_rows=total)
+        ours.update(processed_rows=total, total_rows=total)
+        with transaction.atomic():
+            contact_list, newest = _lock_list(contact_import, claimed_at)
+            now = timezone.now()
+            stage.merge(
+                contact_list_id=contact_list.pk,
+                import_id=contact_import.pk,
+                keys=keys,
+                now=now,
+                list_has_keepers=contact_list.valid_count > 0,
+            )
+            _finish(
+                contact_import,
+                contact_list,
+                newest,
+                claimed_at=claimed_at,
+                keys=keys,
+                total=total,
+                now=now,
+            )
+
+
+def _lock_list(
+    contact_import: ContactImport, claimed_at: datetime
+) -> tuple[ContactList, int]:
+    """Lock the import's list; return it and its highest contact id so far.
+
+    The lock serialises imports and API additions to one list, so two of them
+    never both decide that a number is new. Ids come from one sequence, so the
+    rows this import adds are the list's rows above the returned id.
+    """
+    contact_list = ContactList.objects.select_for_update().get(
+        pk=contact_import.contact_list_id
+    )
+    if not _ours(contact_import, claimed_at).exists():
+        raise _Superseded
+    newest = contact_list.contacts.aggregate(newest=Max("pk"))["newest"] or 0
+    return contact_list, newest
+
+
+def _keepers(contact_list: ContactList) -> set[str]:
+    """The numbers the (locked) list already keeps: the file's copies are duplicates.
+
+    About 100 MB for a million; a list without keepers costs nothing.
+    """
+    if not contact_list.valid_count:
+        return set()
+    keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
+    return set(keepers.values_list("phone", flat=True).iterator(chunk_size=50_000))
+
+
+def _finish(
+    contact_import: ContactImport,
+    contact_list: ContactList,
+    newest: int,
+    *,
+    claimed_at: datetime,
+    keys: list[str],
+    total: int,
+    now: datetime,
+) -> None:
+    """Count the added rows, update the list and mark the import COMPLETED.
+
+    Runs inside the import's transaction; if a newer run has claimed the import
+    meanwhile, everything is rolled back (_Superseded).
+    """
+    if total >= ANALYZE_AFTER_ROWS:
+        _refresh_statistics()
+    added = Contact.objects.filter(contact_list=contact_list, pk__gt=newest)
+    by_status = dict(added.order_by().values_list("status").annotate(n=Count("pk")))
+    valid = by_status.get(Contact.Status.VALID, 0)
+    invalid = by_status.get(Contact.Status.INVALID, 0)
+    duplicate = by_status.get(Contact.Status.DUPLICATE, 0)
+    opted_out = (
+        added.filter(status=Contact.Status.VALID)
+        .filter(suppressed_q(account=contact_import.account_id))
+        .count()
+    )
+    new_keys = [key for key in keys if key not in contact_list.attribute_keys]
+    ContactList.objects.filter(pk=contact_list.pk).update(
+        total_count=F("total_count") + total,
+        valid_count=F("valid_count") + valid,
+        invalid_count=F("invalid_count") + invalid,
+        duplicate_count=F("duplicate_count") + duplicate,
+        attribute_keys=[*contact_list.attribute_keys, *new_keys],
+        updated_at=now,
+    )
+    completed = _ours(contact_import, claimed_at).update(
+        status=Status.COMPLETED,
+        total_rows=total,
+        processed_rows=total,
+        valid_rows=valid,
+        invalid_rows=invalid,
+        duplicate_rows=duplicate,
+        opted_out_rows=opted_out,
+        finished_at=now,
+    )
+    if not completed:
+        raise _Superseded
+
+
+def _refresh_statistics() -> None:
+    """Re-sample the contacts table after a bulk insert (PostgreSQL).
+
+    Run inside the import transaction, ANALYZE already sees the new rows, so the
+    summary counts just after it and the list's first pages get plans made for a
+    million rows, not for the empty list the old statistics describe (those plans
+    read the whole list: seconds instead of milliseconds). Autovacuum would only
+    catch up a minute later. SKIP_LOCKED: if autovacuum is at it, that will do.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE (SKIP_LOCKED) {Contact._meta.db_table}")

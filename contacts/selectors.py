@@ -97,17 +97,26 @@ def import_activity_text(contact_import: ContactImport) -> str:
     return text % values
 
 
+def suppressed_phones(*, account: Account | int) -> QuerySet:
+    """The numbers `account` may not message: its opt-outs and the system blacklist.
+
+    One `UNION` subquery: `phone IN (<this>)` is a semi-join PostgreSQL can drive
+    from the (short) suppression lists through `one_keeper_per_number`, so counting
+    the suppressed contacts of a million-row list takes milliseconds; two OR'ed
+    `IN`s force a pass over every contact (~200 ms).
+    """
+    opted_out = OptOut.objects.filter(account=account).order_by().values("phone")
+    return opted_out.union(BlacklistEntry.objects.order_by().values("phone"))
+
+
 def suppressed_q(*, account: Account | int, field: str = "phone") -> Q:
     """Rows whose `field` (an E.164 number) is opted out of `account` or blacklisted.
 
-    For set-based exclusion over many rows: `contacts.exclude(suppressed_q(
-    account=a))`, or `suppressed_q(account=a, field="contact__phone")` from a
-    related model. Uncorrelated `IN (SELECT phone ...)` lets PostgreSQL hash the
-    (short) suppression lists once instead of probing them per contact.
+    Set-based: `contacts.exclude(suppressed_q(account=a))` keeps the sendable ones
+    (PostgreSQL hashes the suppression lists once), `contacts.filter(...)` finds the
+    suppressed ones; from a related model use `field="contact__phone"`.
     """
-    opted_out = OptOut.objects.filter(account=account).values("phone")
-    blacklisted = BlacklistEntry.objects.values("phone")
-    return Q(**{f"{field}__in": opted_out}) | Q(**{f"{field}__in": blacklisted})
+    return Q(**{f"{field}__in": suppressed_phones(account=account)})
 
 
 def with_opted_out(

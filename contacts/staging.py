@@ -1,15 +1,15 @@
-"""A private staging table per import, and the one statement that merges it.
+"""SQLite imports: a private staging table, then one statement that merges it.
 
-Rows are parsed and normalised in Python, which also marks repeats within the
-file (a set of the numbers seen so far: much cheaper than sorting a million rows
-in SQL). They go to a TEMP table (COPY on PostgreSQL, executemany on SQLite);
-then a single `INSERT ... SELECT` adds them to the list, turning a would-be
-keeper into a duplicate when the list already keeps its number (an anti-join on
-`one_keeper_per_number`, skipped for a list with no keepers). Nothing touches the
-list until that statement runs, inside the caller's transaction.
+SQLite (the quick start) has a single writer, so the import cannot hold a
+transaction open while it reads the file: the page's progress updates would wait
+behind it. Rows go to a TEMP table with executemany outside any transaction,
+then a single `INSERT ... SELECT` adds them to the list inside the caller's
+transaction, turning a would-be keeper into a duplicate when the list already
+keeps its number (an anti-join on `one_keeper_per_number`, skipped for a list
+with no keepers). Repeats within the file were already marked in Python.
 
-A TEMP table lives in the worker's own database session, so staging needs no
-transaction and cannot be seen by (or block) anyone else.
+A TEMP table lives in the worker's own database session, so nobody else sees it.
+PostgreSQL imports COPY straight into the list instead (`contacts.copying`).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ STAGE_COLUMNS = (
     "first_name",
     "last_name",
 )
-# jsonb_build_object() takes at most 100 arguments and SQLite's json_object() 127:
-# attributes are built in chunks of 40 pairs and merged.
+# SQLite's json_object() takes at most 127 arguments: attributes are built in
+# chunks of 40 pairs and merged.
 _PAIRS = 40
 
 MERGE_SQL = """
@@ -67,7 +67,6 @@ class Stage:
         self.table = f"contact_stage_{int(import_id)}"
         self.attributes = attributes
         self.columns = (*STAGE_COLUMNS, *(f"a{i}" for i in range(attributes)))
-        self.postgres = connection.vendor == "postgresql"
 
     def __enter__(self) -> Stage:
         columns = ", ".join(
@@ -85,23 +84,16 @@ class Stage:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # A failed transaction must end before the session can run DDL again.
-        if connection.needs_rollback or not connection.is_usable():
+        if not connection.is_usable():
             return
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
 
     def write(self, rows: Sequence[tuple]) -> None:
         """Append rows (tuples in `self.columns` order)."""
+        marks = ", ".join(["%s"] * len(self.columns))
         with connection.cursor() as cursor:
-            if self.postgres:
-                names = ", ".join(self.columns)
-                with cursor.copy(f"COPY {self.table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {self.table} VALUES ({marks})", rows)
+            cursor.executemany(f"INSERT INTO {self.table} VALUES ({marks})", rows)
 
     def merge(
         self,
@@ -137,27 +129,20 @@ class Stage:
             *([contact_list_id] if list_has_keepers else []),
         ]
         with connection.cursor() as cursor:
-            if self.postgres:
-                # Temp tables are never auto-analysed; without statistics the planner
-                # guesses a handful of rows and picks nested loops for a million.
-                cursor.execute(f"ANALYZE {self.table}")
-                cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(sql, params)
 
     def _attributes_sql(self, keys: Sequence[str]) -> tuple[str, list[str]]:
         """SQL building the attributes JSON from the a<i> columns, and its params."""
         if not keys:
-            return ("'{}'::jsonb" if self.postgres else "'{}'"), []
-        build, merge = (
-            ("jsonb_build_object", "({} || {})")
-            if self.postgres
-            else ("json_object", "json_patch({}, {})")
-        )
+            return "'{}'", []
         sql, params = "", []
         for start in range(0, len(keys), _PAIRS):
             chunk = range(start, min(start + _PAIRS, len(keys)))
             part = ", ".join(f"CAST(%s AS text), s.a{i}" for i in chunk)
-            part = f"{build}({part})"
-            sql = merge.format(sql, part) if sql else part
+            sql = (
+                f"json_patch({sql}, json_object({part}))"
+                if sql
+                else f"json_object({part})"
+            )
             params += [keys[i] for i in chunk]
         return sql, params

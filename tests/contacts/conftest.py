@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from openpyxl import Workbook
 
 from accounts.models import Account
@@ -38,6 +39,13 @@ MESSY_SUMMARY = {"total": 10, "valid": 5, "invalid": 3, "duplicate": 2}
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Services called outside a request speak the active language: pin it."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
