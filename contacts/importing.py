@@ -170,7 +170,7 @@ class _Superseded(Exception):
 
 
 def _enqueue(import_id: int) -> None:
-    from contacts.tasks import import_contacts_task
+    from contacts.tasks import import_contacts_task  # tasks imports this module
 
     import_contacts_task.delay_on_commit(import_id)
 

@@ -26,6 +26,8 @@ PROGRESS_EVERY = 50_000
 VALID = ContactStatus.VALID.value
 INVALID = ContactStatus.INVALID.value
 DUPLICATE_STATUS = ContactStatus.DUPLICATE.value
+# (phone, status, reason, country, number type) of a row with cells past the header.
+_SHIFTED = ("", INVALID, EXTRA_COLUMNS, "", "")
 
 
 def too_many_rows(limit: int) -> str:
@@ -90,13 +92,7 @@ def contact_rows(
             raw, first, last, *attributes = pick(record)
             phone, valid, reason, country, kind = normalize(raw)
             if extra:
-                phone, status, reason, country, kind = (
-                    "",
-                    INVALID,
-                    EXTRA_COLUMNS,
-                    "",
-                    "",
-                )
+                phone, status, reason, country, kind = _SHIFTED
             elif not valid:
                 status = INVALID
             elif phone in kept:

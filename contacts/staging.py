@@ -65,7 +65,6 @@ class Stage:
 
     def __init__(self, *, import_id: int, attributes: int) -> None:
         self.table = f"contact_stage_{int(import_id)}"
-        self.attributes = attributes
         self.columns = (*STAGE_COLUMNS, *(f"a{i}" for i in range(attributes)))
 
     def __enter__(self) -> Stage:
@@ -84,8 +83,6 @@ class Stage:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not connection.is_usable():
-            return
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
 
