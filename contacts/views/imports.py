@@ -22,6 +22,7 @@ from contacts.importing import (
     import_preview,
 )
 from contacts.models import ContactImport
+from contacts.regions import region_choices
 from contacts.selectors import contact_import_get, contact_lists_for_account
 from contacts.services import contact_list_create
 from contacts.views.common import get_or_404, optional_int
@@ -92,6 +93,7 @@ def columns(request: AccountRequest, pk: int) -> HttpResponse:
     width = len(names)
     context = {
         "contact_import": contact_import,
+        "region": dict(region_choices()).get(contact_import.default_region),
         "form": form,
         # A row with stray extra cells is shown cut to the columns (it will be
         # flagged on import); a short one is padded.

@@ -50,6 +50,7 @@ def test_full_flow_from_file_to_summary(
     page = _text(columns)
     assert "clienti.csv : about 11 rows." in page
     assert "333 123 4567 Mario Rossi SC001" in page
+    assert "are read as numbers of Italy (+39)." in page
     html = columns.content.decode()
     assert re.search(
         r'name="col_0"[^>]*>.*?<option value="phone" selected>', html, re.S
