@@ -7,25 +7,40 @@ in the schemas where the handler checks them itself, for that reason.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Schema
+from ninja import File, Form, Query
 from ninja.files import UploadedFile
 from ninja.responses import Status
-from pydantic import Field
 
 from accounts.api import Fail
 from accounts.errors import DomainError
 from config.routing import DualRouter
 from contacts.exporting import error_report_response
 from contacts.importing import contact_import_create
-from contacts.models import Contact, ContactImport, ContactList, OptOut
+from contacts.models import Contact, OptOut
 from contacts.optouts import optout_add, optout_remove
 from contacts.paging import keyset_page
 from contacts.regions import region_clean
+from contacts.schemas import (
+    V1,
+    ContactListDetailOut,
+    ContactListIn,
+    ContactListOut,
+    ContactListsOut,
+    ContactsAddedOut,
+    ContactsIn,
+    ContactsPageOut,
+    ImportAcceptedOut,
+    ImportOut,
+    OptOutIn,
+    OptOutOut,
+    OptOutsOut,
+    contact_out,
+    import_out,
+    list_out,
+    optout_out,
+)
 from contacts.selectors import (
     contact_import_get,
     contact_list_get,
@@ -41,175 +56,8 @@ from contacts.services import (
     contacts_add,
 )
 
-V1 = "/api/partner-gateway/v1"
 router = DualRouter(tags=["Contacts"])
 optout_router = DualRouter(tags=["Opt-outs"])
-
-
-class ContactListIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-
-
-class ContactListOut(Schema):
-    id: int
-    name: str
-    description: str
-    totalContacts: int
-    validContacts: int
-    invalidContacts: int
-    duplicateContacts: int
-    attributeKeys: list[str]
-    createdAt: datetime
-    updatedAt: datetime
-
-
-class ContactListDetailOut(ContactListOut):
-    optedOutContacts: int
-
-
-class ContactListsOut(Schema):
-    contactLists: list[ContactListOut]
-
-
-class ContactIn(Schema):
-    phoneNumber: str = Field(max_length=64)
-    firstName: str = Field("", max_length=100)
-    lastName: str = Field("", max_length=100)
-    attributes: dict[str, str | int | float | bool] = {}
-
-
-class ContactsIn(Schema):
-    contacts: list[ContactIn] = []
-    defaultRegion: str | None = None
-
-
-class ContactOut(Schema):
-    id: int
-    phoneNumber: str
-    rawPhone: str
-    valid: bool
-    status: str
-    reason: str
-    country: str
-    numberType: str
-    firstName: str
-    lastName: str
-    attributes: dict[str, Any]
-    optedOut: bool
-    source: str
-    createdAt: datetime
-
-
-class ContactsAddedOut(Schema):
-    added: int
-    validContacts: int
-    invalidContacts: int
-    duplicateContacts: int
-    contacts: list[ContactOut]
-
-
-class ContactsPageOut(Schema):
-    contacts: list[ContactOut]
-    nextCursor: str | None
-
-
-class ImportAcceptedOut(Schema):
-    importId: int
-    status: str
-    statusUrl: str
-
-
-class ImportOut(Schema):
-    importId: int
-    contactListId: int
-    fileName: str
-    status: str
-    error: str | None
-    totalRows: int
-    processedRows: int
-    validRows: int
-    invalidRows: int
-    duplicateRows: int
-    optedOutRows: int
-    errorReportUrl: str | None
-    createdAt: datetime
-    startedAt: datetime | None
-    finishedAt: datetime | None
-
-
-class OptOutIn(Schema):
-    phoneNumber: str = Field(max_length=64)
-    defaultRegion: str | None = None
-    note: str = Field("", max_length=200)
-
-
-class OptOutOut(Schema):
-    phoneNumber: str
-    source: str
-    note: str
-    createdAt: datetime
-
-
-class OptOutsOut(Schema):
-    optOuts: list[OptOutOut]
-    nextCursor: str | None
-
-
-def _list_out(contact_list: ContactList) -> dict[str, Any]:
-    return {
-        "id": contact_list.pk,
-        "name": contact_list.name,
-        "description": contact_list.description,
-        "totalContacts": contact_list.total_count,
-        "validContacts": contact_list.valid_count,
-        "invalidContacts": contact_list.invalid_count,
-        "duplicateContacts": contact_list.duplicate_count,
-        "attributeKeys": contact_list.attribute_keys,
-        "createdAt": contact_list.created_at,
-        "updatedAt": contact_list.updated_at,
-    }
-
-
-def _contact_out(contact: Contact, *, opted_out: bool) -> dict[str, Any]:
-    return {
-        "id": contact.pk,
-        "phoneNumber": contact.phone,
-        "rawPhone": contact.raw_phone,
-        "valid": contact.status == Contact.Status.VALID,
-        "status": contact.status,
-        "reason": contact.reason,
-        "country": contact.country,
-        "numberType": contact.number_type,
-        "firstName": contact.first_name,
-        "lastName": contact.last_name,
-        "attributes": contact.attributes,
-        "optedOut": opted_out,
-        "source": contact.source,
-        "createdAt": contact.created_at,
-    }
-
-
-def _import_out(request: HttpRequest, contact_import: ContactImport) -> dict[str, Any]:
-    done = contact_import.status == ContactImport.Status.COMPLETED
-    report = f"{V1}/imports/{contact_import.pk}/errors"
-    return {
-        "importId": contact_import.pk,
-        "contactListId": contact_import.contact_list_id,
-        "fileName": contact_import.original_name,
-        "status": contact_import.status,
-        "error": contact_import.error or None,
-        "totalRows": contact_import.total_rows,
-        "processedRows": contact_import.processed_rows,
-        "validRows": contact_import.valid_rows,
-        "invalidRows": contact_import.invalid_rows,
-        "duplicateRows": contact_import.duplicate_rows,
-        "optedOutRows": contact_import.opted_out_rows,
-        "errorReportUrl": request.build_absolute_uri(report) if done else None,
-        "createdAt": contact_import.created_at,
-        "startedAt": contact_import.started_at,
-        "finishedAt": contact_import.finished_at,
-    }
 
 
 def _cursor(value: str | None) -> int | None:
@@ -226,14 +74,14 @@ def contact_list_create_api(request: HttpRequest, payload: ContactListIn):
     contact_list = contact_list_create(
         account=request.account, name=payload.name, description=payload.description
     )
-    return Status(201, _list_out(contact_list))
+    return Status(201, list_out(contact_list))
 
 
 @router.get("/contact-lists", response={200: ContactListsOut, 401: Fail})
 def contact_lists_api(request: HttpRequest):
     """The account's contact lists with their counts, newest first."""
     lists = contact_lists_for_account(account=request.account)
-    return {"contactLists": [_list_out(contact_list) for contact_list in lists]}
+    return {"contactLists": [list_out(contact_list) for contact_list in lists]}
 
 
 @router.get(
@@ -244,7 +92,7 @@ def contact_list_api(request: HttpRequest, list_id: int):
     """One list, with how many of its valid numbers are opted out or blacklisted."""
     contact_list = contact_list_get(account=request.account, pk=list_id)
     return {
-        **_list_out(contact_list),
+        **list_out(contact_list),
         "optedOutContacts": opted_out_count(contact_list=contact_list),
     }
 
@@ -286,7 +134,7 @@ def contacts_add_api(request: HttpRequest, list_id: int, payload: ContactsIn):
             "validContacts": statuses.count(Contact.Status.VALID),
             "invalidContacts": statuses.count(Contact.Status.INVALID),
             "duplicateContacts": statuses.count(Contact.Status.DUPLICATE),
-            "contacts": [_contact_out(c, opted_out=flags[c.pk]) for c in added],
+            "contacts": [contact_out(c, opted_out=flags[c.pk]) for c in added],
         },
     )
 
@@ -315,7 +163,7 @@ def contacts_api(
         size=limit,
     )
     return {
-        "contacts": [_contact_out(c, opted_out=c.is_opted_out) for c in page.items],
+        "contacts": [contact_out(c, opted_out=c.is_opted_out) for c in page.items],
         "nextCursor": str(page.next_after) if page.next_after else None,
     }
 
@@ -360,7 +208,7 @@ def contacts_import_api(
 def import_api(request: HttpRequest, import_id: int):
     """An import's progress and, once COMPLETED, its summary."""
     contact_import = contact_import_get(account=request.account, pk=import_id)
-    return _import_out(request, contact_import)
+    return import_out(request, contact_import)
 
 
 @router.get(
@@ -394,7 +242,7 @@ def optout_add_api(request: HttpRequest, payload: OptOutIn):
         source=OptOut.Source.API,
         note=payload.note,
     )
-    return Status(201 if created else 200, _optout_out(optout))
+    return Status(201 if created else 200, optout_out(optout))
 
 
 @optout_router.get("/opt-outs", response={200: OptOutsOut, 400: Fail, 401: Fail})
@@ -412,7 +260,7 @@ def optouts_api(
         descending=True,
     )
     return {
-        "optOuts": [_optout_out(optout) for optout in page.items],
+        "optOuts": [optout_out(optout) for optout in page.items],
         "nextCursor": str(page.next_after) if page.next_after else None,
     }
 
@@ -427,12 +275,3 @@ def optout_remove_api(
     region = region_clean(defaultRegion, default=request.account.default_region)
     optout_remove(account=request.account, phone=phoneNumber, region=region)
     return Status(204, None)
-
-
-def _optout_out(optout: OptOut) -> dict[str, Any]:
-    return {
-        "phoneNumber": optout.phone,
-        "source": optout.source,
-        "note": optout.note,
-        "createdAt": optout.created_at,
-    }
