@@ -13,7 +13,7 @@ says FAILED and why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -39,7 +39,14 @@ from contacts.files import (
     read_records,
 )
 from contacts.models import Contact, ContactImport, ContactList
-from contacts.rows import PROGRESS_EVERY, contact_rows, too_many_rows
+from contacts.reasons import DUPLICATE
+from contacts.rows import (
+    DUPLICATE_STATUS,
+    PROGRESS_EVERY,
+    VALID,
+    contact_rows,
+    too_many_rows,
+)
 from contacts.selectors import suppressed_q
 from contacts.staging import Stage
 
@@ -51,6 +58,9 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=15)
 # Imports at least this big refresh the planner's statistics (see below).
 ANALYZE_AFTER_ROWS = 50_000
+# Up to this many rows, a file going into a list with keepers is read whole and
+# only its own numbers are looked up (see _rows_against_list).
+SMALL_FILE_ROWS = 50_000
 Status = ContactImport.Status
 
 
@@ -212,12 +222,7 @@ def _copy_import(
     progress = SideProgress(import_id=contact_import.pk, claimed_at=claimed_at)
     with progress, transaction.atomic():
         contact_list, newest = _lock_list(contact_import, claimed_at)
-        rows = contact_rows(
-            records,
-            mapping=mapping,
-            region=contact_import.default_region,
-            kept=_keepers(contact_list),
-        )
+        rows = _rows_against_list(contact_import, records, contact_list)
         now = timezone.now()
         total = copy_rows(
             rows,
@@ -301,15 +306,45 @@ def _lock_list(
     return contact_list, newest
 
 
-def _keepers(contact_list: ContactList) -> set[str]:
-    """The numbers the (locked) list already keeps: the file's copies are duplicates.
+def _rows_against_list(
+    contact_import: ContactImport,
+    records: Iterator[list[str]],
+    contact_list: ContactList,
+) -> Iterable[list[tuple]]:
+    """The file's rows, copies of the (locked) list's keepers marked as duplicates.
 
-    About 100 MB for a million; a list without keepers costs nothing.
+    Python decides every status before COPY, so it must know the keepers. A file
+    much smaller than the list is read whole first and only its own numbers are
+    looked up; a bigger one loads every keeper into the `kept` set (~90 MB per
+    million) and streams.
     """
+    mapping: MappingDict = contact_import.mapping
+    region = contact_import.default_region
     if not contact_list.valid_count:
-        return set()
-    keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
-    return set(keepers.values_list("phone", flat=True).iterator(chunk_size=50_000))
+        return contact_rows(records, mapping=mapping, region=region, kept=set())
+    if not 0 < contact_import.total_rows <= SMALL_FILE_ROWS:
+        keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
+        kept = set(keepers.values_list("phone", flat=True).iterator(50_000))
+        return contact_rows(records, mapping=mapping, region=region, kept=kept)
+    batches = list(contact_rows(records, mapping=mapping, region=region, kept=set()))
+    candidates = [row[2] for batch in batches for row in batch if row[3] == VALID]
+    taken: set[str] = set()
+    for start in range(0, len(candidates), 10_000):
+        taken.update(
+            contact_list.contacts.filter(
+                status=Contact.Status.VALID,
+                phone__in=candidates[start : start + 10_000],
+            ).values_list("phone", flat=True)
+        )
+    return [
+        [
+            (*row[:3], DUPLICATE_STATUS, DUPLICATE, *row[5:])
+            if row[3] == VALID and row[2] in taken
+            else row
+            for row in batch
+        ]
+        for batch in batches
+    ]
 
 
 def _finish(

@@ -271,3 +271,26 @@ def test_one_import_holds_at_most_one_keeper_per_number(import_file, contact_lis
     contact_import = import_file(text)
     assert (contact_import.valid_rows, contact_import.duplicate_rows) == (1, 3)
     assert contact_list.contacts.filter(status=Contact.Status.VALID).count() == 1
+
+
+def test_a_big_file_into_a_list_with_keepers_checks_every_number(
+    import_file, contact_list
+):
+    """Over SMALL_FILE_ROWS the list's keepers are loaded whole, not looked up."""
+    contacts_add(
+        contact_list=contact_list,
+        rows=[NewContact("+393331234567"), NewContact("+393200000007")],
+        default_region="IT",
+    )
+    numbers = [f"3{n}" for n in range(400_000_000, 400_060_000)]
+    numbers[30_000] = "333 123 4567"
+    contact_import = import_file("phone\n" + "\n".join(numbers) + "\n")
+    assert _summary(contact_import) == {
+        "total": 60_000,
+        "valid": 59_999,
+        "invalid": 0,
+        "duplicate": 1,
+    }
+    assert contact_list.contacts.get(row_number=30_002).status == "duplicate"
+    contact_list.refresh_from_db()
+    assert (contact_list.valid_count, contact_list.duplicate_count) == (60_001, 1)
