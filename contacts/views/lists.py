@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -72,7 +73,7 @@ def list_detail(request: AccountRequest, pk: int) -> HttpResponse:
         "page": page,
         "status": status,
         "q": query,
-        "base_query": "&".join(f"{k}={v}" for k, v in filters.items() if v),
+        "base_query": urlencode({k: v for k, v in filters.items() if v}),
         "tabs": [
             ("", _("All"), contact_list.total_count),
             (Contact.Status.VALID, _("Valid"), contact_list.valid_count),

@@ -100,6 +100,8 @@ def test_status_tabs_and_search(client_logged, big_list, account):
     assert "+393330000011" in by_name
     assert "+393330000110" in by_name
     assert "+393330000012" not in by_name
+    many = client_logged.get(f"{url}?q=rossi&status=valid").content.decode()
+    assert "?status=valid&amp;q=rossi&amp;after=" in many  # the pager keeps filters
     partial = client_logged.get(f"{url}?q=senza", headers={"HX-Request": "true"})
     assert partial.content.decode().lstrip().startswith('<section id="contacts-table"')
 
