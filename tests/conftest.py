@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 
 from accounts.apikeys import apikey_create
 from accounts.models import Account, Membership
@@ -132,3 +134,11 @@ def _default_price_list(request) -> None:
             min_volume=0,
             defaults={"price": Decimal(price)},
         )
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Each test starts in English: a request in Italian must not leak into the next."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
