@@ -185,16 +185,6 @@ def _aware(account_tz: str, when: datetime | None) -> datetime | None:
     return when.replace(tzinfo=ZoneInfo(account_tz))
 
 
-def _list_id(value: int | str | None) -> int | None:
-    """Accept 87, "87" and the guide's "list_87"."""
-    if value is None or isinstance(value, int):
-        return value
-    digits = value.rsplit("_", 1)[-1].strip()
-    if not digits.isdigit():
-        raise DomainError({"contactListId": "Contact list not found."})
-    return int(digits)
-
-
 def settings_from(
     payload: CampaignIn, *, account_tz: str, channel: str
 ) -> dict[str, Any]:
@@ -227,7 +217,7 @@ def settings_from(
         data.setdefault(key, given["message"])
     list_given = [k for k in ("contactListId", "contactList") if k in given]
     if list_given:
-        data["contact_list"] = _list_id(given[list_given[0]])
+        data["contact_list"] = given[list_given[0]]
     when = given.get("scheduledDate") or given.get("scheduledTime")
     if when is not None:
         data["scheduled_at"] = _aware(account_tz, when)
