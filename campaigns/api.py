@@ -8,6 +8,8 @@ responses carry both documents' field names.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +30,7 @@ from campaigns import services
 from campaigns.models import Campaign, Channel
 from campaigns.pricing import price_summary
 from campaigns.selectors import campaign_get, campaigns_for_account
+from campaigns.states import Status as CampaignStatus
 from config.routing import DualRouter
 
 router = DualRouter(tags=["Campaigns"])
@@ -74,6 +77,7 @@ class ConfirmIn(Schema):
     sendImmediately: bool | None = None
     scheduledDate: datetime | None = None
     scheduledTime: datetime | None = None
+    simulation: bool | None = None
 
 
 class CampaignOut(Schema):
@@ -123,6 +127,9 @@ class CalculateOut(Schema):
     invalidRecipients: int
     duplicateRecipients: int
     blacklistedRecipients: int
+    excludedRecipients: int = Field(
+        description="invalid + duplicate + blacklisted: total = valid + excluded (UC-006)"
+    )
     estimatedParts: int
     encoding: str
     partsPerMessage: int | None
@@ -183,6 +190,28 @@ def _aware(account_tz: str, when: datetime | None) -> datetime | None:
     if when is None or timezone.is_aware(when):
         return when
     return when.replace(tzinfo=ZoneInfo(account_tz))
+
+
+# Fields the two documents name differently; errors use the name the client sent.
+ALIASES = [
+    ("contactListId", "contactList"),
+    ("scheduledTime", "scheduledDate"),
+    ("text", "message"),
+]
+
+
+@contextmanager
+def named_as_sent(sent: Iterable[str]) -> Iterator[None]:
+    """Rename a refusal's fields to the spelling the request used."""
+    try:
+        yield
+    except DomainError as exc:
+        sent = set(sent)
+        for pair in ALIASES:
+            for ours, theirs in (pair, pair[::-1]):
+                if ours in exc.data and theirs in sent and ours not in sent:
+                    exc.data[theirs] = exc.data.pop(ours)
+        raise
 
 
 def settings_from(
@@ -296,42 +325,49 @@ def campaign_create(request: HttpRequest, payload: CampaignIn):
     """Create a campaign: DRAFT, or CONFIGURED when name, channel, message and list are all given."""
     channel = str(payload.channel or Channel.SMS).upper()
     data = settings_from(payload, account_tz=request.account.timezone, channel=channel)
-    campaign = services.campaign_create(account=request.account, data=data)
+    with named_as_sent(payload.model_fields_set):
+        campaign = services.campaign_create(account=request.account, data=data)
     return Status(201, campaign_out(campaign))
 
 
 @router.get("/campaigns", response={200: list[CampaignOut], **ERRORS})
 def campaign_list(request: HttpRequest, filters: Query[ListFilters]):
     """The account's campaigns, newest first; filter by status, channel or a search."""
+    status = filters.status.upper()
+    if status and status not in CampaignStatus.values:
+        raise DomainError({"status": "Use one of " + ", ".join(CampaignStatus.values)})
     campaigns = campaigns_for_account(
         account=request.account,
-        status=filters.status.upper(),
+        status=status,
         channel=filters.channel,
         search=filters.q,
     )
     return [campaign_out(c) for c in campaigns[:200]]
 
 
-@router.get("/campaigns/{campaign_id}", response={200: CampaignOut, **ERRORS})
+@router.get("/campaigns/{int:campaign_id}", response={200: CampaignOut, **ERRORS})
 def campaign_detail(request: HttpRequest, campaign_id: int):
     return campaign_out(campaign_get(account=request.account, pk=campaign_id))
 
 
 @router.api_operation(
-    ["PUT", "PATCH"], "/campaigns/{campaign_id}", response={200: CampaignOut, **ERRORS}
+    ["PUT", "PATCH"],
+    "/campaigns/{int:campaign_id}",
+    response={200: CampaignOut, **ERRORS},
 )
 def campaign_update(request: HttpRequest, campaign_id: int, payload: CampaignIn):
     """Change settings before confirmation (409 once confirmed)."""
     current = campaign_get(account=request.account, pk=campaign_id)
     channel = str(payload.channel or current.channel).upper()
     data = settings_from(payload, account_tz=request.account.timezone, channel=channel)
-    campaign = services.campaign_update(
-        account=request.account, pk=campaign_id, data=data
-    )
+    with named_as_sent(payload.model_fields_set):
+        campaign = services.campaign_update(
+            account=request.account, pk=campaign_id, data=data
+        )
     return campaign_out(campaign)
 
 
-@router.delete("/campaigns/{campaign_id}", response={200: CampaignOut, **ERRORS})
+@router.delete("/campaigns/{int:campaign_id}", response={200: CampaignOut, **ERRORS})
 def campaign_cancel(request: HttpRequest, campaign_id: int):
     """Cancel before sending; a reservation goes back to the credit."""
     campaign = services.campaign_cancel(account=request.account, pk=campaign_id)
@@ -339,7 +375,7 @@ def campaign_cancel(request: HttpRequest, campaign_id: int):
 
 
 @router.post(
-    "/campaigns/{campaign_id}/calculateGoal",
+    "/campaigns/{int:campaign_id}/calculateGoal",
     response={200: CalculateOut, **ERRORS},
     openapi_extra=_body_doc(CalculateIn),
 )
@@ -360,6 +396,7 @@ def campaign_calculate(request: HttpRequest, campaign_id: int):
         "invalidRecipients": campaign.invalid_recipients,
         "duplicateRecipients": campaign.duplicate_recipients,
         "blacklistedRecipients": campaign.blacklisted_recipients,
+        "excludedRecipients": campaign.total_recipients - campaign.valid_recipients,
         "estimatedParts": campaign.estimated_parts,
         "encoding": campaign.encoding,
         "partsPerMessage": campaign.parts_per_message,
@@ -375,7 +412,7 @@ def campaign_calculate(request: HttpRequest, campaign_id: int):
     }
 
 
-@router.get("/campaigns/{campaign_id}/price", response={200: PriceOut, **ERRORS})
+@router.get("/campaigns/{int:campaign_id}/price", response={200: PriceOut, **ERRORS})
 def campaign_price(request: HttpRequest, campaign_id: int):
     """The price against the account's credit (409 until the cost is calculated)."""
     campaign = campaign_get(account=request.account, pk=campaign_id)
@@ -384,7 +421,7 @@ def campaign_price(request: HttpRequest, campaign_id: int):
 
 @router.api_operation(
     ["PUT", "POST"],
-    "/campaigns/{campaign_id}/confirm",
+    "/campaigns/{int:campaign_id}/confirm",
     response={200: ConfirmOut, **ERRORS},
     openapi_extra=_body_doc(ConfirmIn),
 )
@@ -392,12 +429,16 @@ def campaign_confirm(request: HttpRequest, campaign_id: int):
     """Confirm now (`sendImmediately`) or for `scheduledDate`; reserves the price (402 if short)."""
     body = _optional_body(request, ConfirmIn)
     when = _aware(request.account.timezone, body.scheduledDate or body.scheduledTime)
-    campaign = services.campaign_confirm(
-        account=request.account,
-        pk=campaign_id,
-        send_immediately=body.sendImmediately,
-        scheduled_at=when,
-    )
+    sent = body.model_fields_set
+    # A time stored at creation is checked here too: name it as the client did then.
+    with named_as_sent(sent or {"scheduledTime"}):
+        campaign = services.campaign_confirm(
+            account=request.account,
+            pk=campaign_id,
+            send_immediately=body.sendImmediately,
+            scheduled_at=when,
+            simulation=body.simulation,
+        )
     warning = services.maintenance_warning(
         account=request.account, when=campaign.scheduled_at
     )

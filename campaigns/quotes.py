@@ -159,7 +159,8 @@ def quote_calculate(campaign: Campaign) -> Quote:
             "country": country or "??",
             "parts": n,
             "unitPrice": str(book.unit_price(country)),
-            "cost": str(to_cents(n * book.unit_price(country))),
+            # Exact: the bill rounds once, so rounded lines would not add up to it.
+            "cost": str(n * book.unit_price(country)),
         }
         for country, n in countries
     ]

@@ -285,11 +285,13 @@ def campaign_confirm(
     pk: int,
     send_immediately: bool | None = None,
     scheduled_at: datetime | None = None,
+    simulation: bool | None = None,
     actor=None,
 ) -> Campaign:
     """Confirm for now (CONFIRMED) or a time (SCHEDULED) and reserve the price.
 
-    A CONFIGURED campaign is priced first. The reservation, the status change and
+    A CONFIGURED campaign is priced first. `simulation` (UC-006 puts it in the
+    confirm body too) turns the campaign into a free dry run before it is locked. The reservation, the status change and
     the checks of the account's limits happen in one transaction under the account
     row lock: an insufficient balance (402) or a lost race (409) changes nothing.
     """
@@ -336,9 +338,12 @@ def campaign_confirm(
             raise DomainError(
                 {"recipients": _("The campaign has no valid recipients.")}
             )
+        if simulation is not None:
+            current.simulation = simulation
         amount = current.estimated_cost or 0
         won = Campaign.objects.filter(pk=pk, status=Status.COST_CALCULATED).update(
             status=target,
+            simulation=current.simulation,
             send_immediately=target == Status.CONFIRMED,
             scheduled_at=scheduled_at,
             confirmed_at=now,

@@ -273,6 +273,51 @@ def test_bad_settings_are_400_naming_the_field(api, payload, field):
     assert field in body["data"]
 
 
+def test_errors_use_the_field_name_the_client_sent(api):
+    response = api.post("/api/campaigns", {"name": "x", "contactList": "list_999999"})
+    assert response.json()["data"] == {"contactList": "Contact list not found."}
+
+
+def test_simulation_in_the_confirm_body(api, account):
+    big = make_list(account, italian_rows(3500))
+    cid = api.post(V1, {"name": "Big", "text": "Ciao", "contactListId": big.pk}).json()[
+        "id"
+    ]
+    api.post(f"{V1}/{cid}/calculateGoal")
+    account.balance = Decimal("1.00")
+    account.save(update_fields=["balance"])
+    body = api.put(f"{V1}/{cid}/confirm", {"sendImmediately": True, "simulation": True})
+    assert body.status_code == 200
+    assert body.json()["simulation"] is True
+    assert body.json()["reservedAmount"] == 0
+    account.refresh_from_db()
+    assert account.balance == Decimal("1.00")
+
+
+def test_excluded_recipients_complete_the_seed_identity(api, contact_list):
+    cid = api.post(
+        V1, {"name": "x", "text": "hi", "contactListId": contact_list.pk}
+    ).json()["id"]
+    body = api.post(f"{V1}/{cid}/calculateGoal").json()
+    assert body["excludedRecipients"] == 2
+    assert (
+        body["totalRecipients"] == body["validRecipients"] + body["excludedRecipients"]
+    )
+
+
+def test_unknown_status_filter_is_400(api):
+    response = api.get(f"{V1}?status=bogus")
+    assert response.status_code == 400
+    assert "status" in response.json()["data"]
+
+
+def test_stats_path_is_not_read_as_an_id(api, settings):
+    settings.DEBUG = False
+    response = api.get(f"{V1}/stats?campaignId=1")
+    assert response.status_code == 404
+    assert response.json()["status"] == "fail"
+
+
 def test_another_accounts_list_cannot_be_used(api, other_account):
     foreign = make_list(other_account, italian_rows(3))
     response = api.post(V1, {"name": "x", "text": "hi", "contactListId": foreign.pk})
@@ -348,4 +393,6 @@ def test_every_guide_body_is_accepted_verbatim(api, account):
     # The stored 2025 time is in the past: confirmation asks for another.
     refused = api.put(f"/api/campaigns/{whatsapp['id']}/confirm")
     assert refused.status_code == 400
-    assert "scheduledDate" in refused.json()["data"]
+    assert refused.json()["data"] == {
+        "scheduledTime": "The scheduled time must be in the future."
+    }
