@@ -7,6 +7,7 @@ package and lists exactly the regions the parser understands.
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 import phonenumbers
 from django.utils.translation import get_language
@@ -15,16 +16,40 @@ from phonenumbers import geocoder
 
 from accounts.errors import DomainError
 
+# Regions phonenumbers parses but has no display name for.
+_UNNAMED = {
+    "AC": "Ascension Island",
+    "BL": "Saint Barthélemy",
+    "EH": "Western Sahara",
+    "MF": "Saint Martin",
+    "TA": "Tristan da Cunha",
+    "XK": "Kosovo",
+}
+
 
 @functools.cache
 def _choices(language: str) -> tuple[tuple[str, str], ...]:
     entries = []
     for region in phonenumbers.SUPPORTED_REGIONS:
         example = phonenumbers.example_number(region)
-        name = geocoder.country_name_for_number(example, language) or region
+        name = (
+            geocoder.country_name_for_number(example, language)
+            or _UNNAMED.get(region)
+            or region
+        )
         code = phonenumbers.country_code_for_region(region)
         entries.append((region, f"{name} (+{code})"))
-    return tuple(sorted(entries, key=lambda entry: entry[1].casefold()))
+    return tuple(sorted(entries, key=lambda entry: _sort_key(entry[1])))
+
+
+def _sort_key(name: str) -> str:
+    """Alphabetical as people expect it: "Åland" next to "Albania", not after "Zimbabwe"."""
+    return (
+        unicodedata.normalize("NFKD", name)
+        .encode("ascii", "ignore")
+        .decode()
+        .casefold()
+    )
 
 
 def region_choices() -> list[tuple[str, str]]:
