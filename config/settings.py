@@ -202,7 +202,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "requeue-stalled-imports": {
+        "task": "contacts.requeue_stalled_imports",
+        "schedule": 300.0,
+    },
+}
 
 LOGGING = {
     "version": 1,

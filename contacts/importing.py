@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,6 +159,23 @@ def contact_import_run(*, import_id: int) -> None:
             claimed_at,
             _("The import stopped on an unexpected error. The list was not changed."),
         )
+
+
+def contact_imports_requeue_stalled(*, limit: int = 100) -> int:
+    """Queue again imports left behind by a crashed worker or a lost broker message.
+
+    Beat calls this every few minutes. The run's own conditional claim decides
+    whether an import is really stalled, so queuing one too many is harmless.
+    """
+    cutoff = timezone.now() - STALE_AFTER
+    stalled = ContactImport.objects.filter(
+        Q(status=Status.RUNNING, started_at__lt=cutoff)
+        | Q(status=Status.PENDING, queued_at__lt=cutoff)
+    ).values_list("pk", flat=True)[:limit]
+    ids = list(stalled)
+    for import_id in ids:
+        _enqueue(import_id)
+    return len(ids)
 
 
 def import_preview(contact_import: ContactImport, *, rows: int = 10) -> list[list[str]]:

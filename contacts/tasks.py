@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from contacts.importing import contact_import_run
+from contacts.importing import contact_import_run, contact_imports_requeue_stalled
 
 
 @shared_task(
@@ -16,3 +16,9 @@ from contacts.importing import contact_import_run
 def import_contacts_task(import_id: int) -> None:
     """Run a queued import; claiming it is conditional, so a redelivery is harmless."""
     contact_import_run(import_id=import_id)
+
+
+@shared_task(name="contacts.requeue_stalled_imports", ignore_result=True)
+def requeue_stalled_imports_task() -> None:
+    """Beat: give imports whose worker died (or whose message was lost) another run."""
+    contact_imports_requeue_stalled()
