@@ -6,6 +6,7 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from config.celery import app as celery_app
 from contacts.importing import contact_import_create
@@ -24,7 +25,18 @@ def _wait_until_finished(pk: int, timeout: float = 30) -> ContactImport:
     pytest.fail(f"import {pk} still {contact_import.status} after {timeout} s")
 
 
+@pytest.fixture
+def _worker_closes_its_connection():
+    """The worker thread's connection must not outlive the test (teardown drops the DB)."""
+    db_settings = connections.settings[DEFAULT_DB_ALIAS]
+    kept = db_settings["CONN_MAX_AGE"]
+    db_settings["CONN_MAX_AGE"] = 0  # Celery's Django fixup closes it after each task
+    yield
+    db_settings["CONN_MAX_AGE"] = kept
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_worker_closes_its_connection")
 def test_queued_import_is_run_by_a_worker_through_the_broker(account):
     assert celery_app.conf.broker_url.startswith("redis://"), "run with Redis"
     celery_app.control.purge()  # stale messages of earlier runs
