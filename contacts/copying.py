@@ -24,26 +24,18 @@ from typing import Any
 from django.db import connection
 
 from contacts.models import Contact, ContactImport, ContactSource
-from contacts.rows import PROGRESS_EVERY
+from contacts.rows import PROGRESS_EVERY, ROW_COLUMNS
 
 COLUMNS = (
     "contact_list_id",
     "contact_import_id",
     "source",
     "created_at",
-    "row_number",
-    "raw_phone",
-    "phone",
-    "status",
-    "reason",
-    "country",
-    "number_type",
-    "first_name",
-    "last_name",
+    *ROW_COLUMNS,
     "attributes",
 )
 # Cells of an importer row before its attribute values (see rows.contact_rows).
-FIXED_CELLS = 9
+FIXED_CELLS = len(ROW_COLUMNS)
 
 
 def copy_rows(

@@ -23,6 +23,18 @@ from contacts.reasons import DUPLICATE, EXTRA_COLUMNS
 BATCH_ROWS = 10_000
 # How often an import reports its progress (a multiple of BATCH_ROWS).
 PROGRESS_EVERY = 50_000
+# The cells every importer row starts with, in order; attribute values follow.
+ROW_COLUMNS = (
+    "row_number",
+    "raw_phone",
+    "phone",
+    "status",
+    "reason",
+    "country",
+    "number_type",
+    "first_name",
+    "last_name",
+)
 VALID = ContactStatus.VALID.value
 INVALID = ContactStatus.INVALID.value
 DUPLICATE_STATUS = ContactStatus.DUPLICATE.value

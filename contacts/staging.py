@@ -22,20 +22,11 @@ from django.db import connection
 
 from contacts.models import Contact, ContactSource
 from contacts.reasons import DUPLICATE
+from contacts.rows import ROW_COLUMNS
 
 # Fixed columns, in the order the importer builds its row tuples. `status` is the
 # file's verdict (valid, invalid, or duplicate of an earlier row of the file).
-STAGE_COLUMNS = (
-    "row_number",
-    "raw_phone",
-    "phone",
-    "status",
-    "reason",
-    "country",
-    "number_type",
-    "first_name",
-    "last_name",
-)
+STAGE_COLUMNS = ROW_COLUMNS
 # SQLite's json_object() takes at most 127 arguments: attributes are built in
 # chunks of 40 pairs and merged.
 _PAIRS = 40
