@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from ninja import Schema
 from ninja.security import APIKeyHeader
 
+from accounts.api_routing import DualRouter
 from accounts.apikeys import apikey_authenticate
 from accounts.money import to_cents
-from config.routing import DualRouter
 
 
 class ApiKeyAuth(APIKeyHeader):

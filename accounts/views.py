@@ -1,4 +1,4 @@
-"""Dashboard home, account and credit page, API keys, account switcher."""
+"""Account and credit page, API keys, account switcher."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.activity import recent_activity
 from accounts.apikeys import apikey_create, apikey_revoke
 from accounts.decorators import AccountRequest, account_required
 from accounts.forms import ApiKeyForm
@@ -20,13 +19,6 @@ from accounts.selectors import (
     apikeys_for_account,
     ledger_for_account,
 )
-
-
-@account_required
-def dashboard(request: AccountRequest) -> HttpResponse:
-    """Home: credit at a glance and what happened lately in the account."""
-    context = {"activity": recent_activity(account=request.account)}
-    return render(request, "accounts/dashboard.html", context)
 
 
 @account_required

@@ -10,10 +10,10 @@ import random
 import string
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from campaigns.personalization import pieces, render
-from campaigns.segments import EMPTY, Measure, analyze, measure, parts, transliterate
+from messaging.personalization import render
+from messaging.segments import analyze, parts, transliterate
 
 FIRST_NAMES = [
     "Marco", "Giulia", "Francesca", "Alessandro", "Chiara", "Luca", "Sofia", "Matteo",
@@ -63,44 +63,6 @@ def per_message(label: str, run: Callable[[], object], count: int) -> None:
     print(f"  {label:<52} {elapsed / count * 1e6:6.2f} us/message")
 
 
-def group_by_values(
-    template: str, people: Sequence[Values]
-) -> dict[Measure, list[int]]:
-    """Recipient indexes grouped by what their field values add to the message.
-
-    Done once per audience and set of placeholders; every edit of the fixed text then
-    costs one count per group instead of one per recipient.
-    """
-    names = pieces(template)[1::2]
-    cache: dict[str, Measure] = {}
-    groups: dict[Measure, list[int]] = {}
-    for index, values in enumerate(people):
-        total = EMPTY
-        for name in names:
-            value = values[name]
-            value_measure = cache.get(value)
-            if value_measure is None:
-                value_measure = cache[value] = measure(value)
-            total += value_measure
-        groups.setdefault(total, []).append(index)
-    return groups
-
-
-def parts_by_group(
-    template: str, people: Sequence[Values], groups: dict[Measure, list[int]]
-) -> int:
-    """Total parts: one count per group, rendering only the ambiguous groups."""
-    fixed = sum((measure(piece) for piece in pieces(template)[::2]), EMPTY)
-    total = 0
-    for values_measure, members in groups.items():
-        counted = (fixed + values_measure).parts()
-        if counted is None:
-            total += sum(parts(render(template, people[i])) for i in members)
-        else:
-            total += counted * len(members)
-    return total
-
-
 def main(count: int) -> None:
     people = recipients(count, random.Random(2026))
     for template in TEMPLATES:
@@ -136,17 +98,6 @@ def main(count: int) -> None:
             ],
             count,
         )
-        groups = group_by_values(template, people)
-        per_message(
-            f"group by value measures ({len(groups)} groups, once)",
-            lambda t=template: group_by_values(t, people),
-            count,
-        )
-        start = time.perf_counter()
-        total = parts_by_group(template, people, groups)
-        elapsed = time.perf_counter() - start
-        print(f"  {'count by group (each edit)':<52} {elapsed * 1e3:6.2f} ms in all")
-        assert total == sum(histogram[n] * n for n in histogram)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Admin for campaigns and the price list.
+"""Admin for campaigns.
 
 Staff see every campaign and may change one only while it is editable, through the
 same service as the wizard and the API; once confirmed it is read-only. Cancelling
@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from accounts.errors import DomainError
 from campaigns.forms import SERVICE_FIELDS
-from campaigns.models import Campaign, CampaignEvent, Price
+from campaigns.models import Campaign, CampaignEvent
 from campaigns.services import campaign_cancel, campaign_update
 from campaigns.states import EDITABLE
 from contacts.models import ContactList
@@ -39,13 +39,6 @@ EDITABLE_FIELDS = (
     "simulation",
     "goal_contact_count",
 )
-
-
-@admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
-    list_display = ["channel", "country", "min_volume", "price", "currency"]
-    list_filter = ["channel", "country"]
-    list_editable = ["price"]
 
 
 class _Rollback(Exception):

@@ -24,14 +24,15 @@ from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticError
 
 from accounts.api import Fail
+from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
 from accounts.money import to_cents
 from campaigns import services
-from campaigns.models import Campaign, Channel
+from campaigns.models import Campaign
 from campaigns.pricing import price_summary
 from campaigns.selectors import campaign_get, campaigns_for_account
 from campaigns.states import Status as CampaignStatus
-from config.routing import DualRouter
+from messaging.models import Channel
 
 router = DualRouter(tags=["Campaigns"])
 ERRORS = {400: Fail, 401: Fail, 402: Fail, 404: Fail, 409: Fail}

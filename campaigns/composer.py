@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from campaigns import segments
-from campaigns.models import Channel
-from campaigns.personalization import placeholders, render
 from campaigns.quotes import CONTACT_FIELDS
 from campaigns.selectors import preview_contacts
 from campaigns.services import RICH_MAX_CHARS
 from contacts.models import Contact, ContactList
+from messaging import segments
+from messaging.models import Channel
+from messaging.personalization import placeholders, render
 
 
 @dataclass(frozen=True)

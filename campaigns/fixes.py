@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.models import Account
-from campaigns import segments
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get
 from campaigns.services import campaign_calculate, campaign_update
+from messaging import segments
 
 # The keys match the quote's insights, which say what each fix would save.
 LOOKALIKES = "lookalikes"

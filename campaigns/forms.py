@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
 from accounts.models import Account
-from campaigns.models import Campaign, Channel
+from campaigns.models import Campaign
 from contacts.selectors import contact_lists_for_account
+from messaging.models import Channel
 
 # The services name fields as the API does; the forms name them as the model does.
 SERVICE_FIELDS = {

@@ -16,11 +16,12 @@ from django.db.models import Count, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 
 from accounts.money import to_cents
-from campaigns import segments
-from campaigns.models import Campaign, Channel
-from campaigns.personalization import pieces, placeholders, render
-from campaigns.pricing import PriceBook, estimated_duration
+from campaigns.models import Campaign
 from contacts.models import BlacklistEntry, Contact, ContactStatus, OptOut
+from messaging import segments
+from messaging.models import Channel
+from messaging.personalization import pieces, placeholders, render
+from messaging.pricing import PriceBook, estimated_duration
 
 # Fields every contact has; a list's attribute keys add to them.
 CONTACT_FIELDS = ("first_name", "last_name", "phone")

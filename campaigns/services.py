@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from accounts.credit import credit_release, credit_reserve
 from accounts.errors import Conflict, DomainError
 from accounts.models import Account
-from campaigns import segments
-from campaigns.models import Campaign, CampaignEvent, Channel
+from campaigns.models import Campaign, CampaignEvent
 from campaigns.quotes import quote_calculate
 from campaigns.selectors import campaign_get
 from campaigns.states import ACTIVE, CALCULABLE, CANCELABLE, EDITABLE, Status
 from contacts.models import ContactList
+from messaging import segments
+from messaging.models import Channel
 
 SETTINGS_FIELDS = (
     "name",

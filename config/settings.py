@@ -60,7 +60,9 @@ INSTALLED_APPS = [
     "template_partials",
     "accounts",
     "contacts",
+    "messaging",
     "campaigns",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from accounts import views as account_views
 from config import api as api_module
+from dashboard import views as dashboard_views
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -16,7 +16,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", account_views.dashboard, name="dashboard"),
+    path("", dashboard_views.home, name="dashboard"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),

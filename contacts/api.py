@@ -14,8 +14,8 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from accounts.api import Fail
+from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
-from config.routing import DualRouter
 from contacts.exporting import error_report_response
 from contacts.importing import contact_import_create
 from contacts.models import Contact, OptOut

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from django.db.models import (
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
+    Sum,
 )
 from django.utils.translation import gettext as _
 
@@ -40,6 +42,14 @@ def contact_list_get(*, account: Account, pk: int) -> ContactList:
     if contact_list is None:
         raise NotFound()
     return contact_list
+
+
+def contacts_overview(*, account: Account) -> dict[str, int]:
+    """How many lists the account has and how many valid numbers they hold."""
+    totals = contact_lists_for_account(account=account).aggregate(
+        lists=Count("pk"), valid=Sum("valid_count")
+    )
+    return {"lists": totals["lists"], "valid": totals["valid"] or 0}
 
 
 def contact_get(*, account: Account, pk: int) -> Contact:

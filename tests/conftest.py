@@ -124,7 +124,7 @@ def _default_price_list(request) -> None:
     if not uses_db and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("_django_db_helper")
-    from campaigns.models import Price
+    from messaging.models import Price
 
     initial = importlib.import_module("campaigns.migrations.0001_initial")
     for channel, price in initial.DEFAULT_PRICES:

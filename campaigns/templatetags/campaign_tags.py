@@ -1,13 +1,11 @@
-"""Template helpers for campaign pages and the dashboard card."""
+"""Template helpers for campaign pages."""
 
 from __future__ import annotations
 
 from django import template
 
-from accounts.models import Account
-from campaigns.pricing import estimated_duration
-from campaigns.selectors import campaign_overview
 from campaigns.states import Status
+from messaging.pricing import estimated_duration
 
 register = template.Library()
 
@@ -19,12 +17,6 @@ def status_label(code: str) -> str:
         return Status(code).label
     except ValueError:
         return code
-
-
-@register.simple_tag
-def campaigns_overview(account: Account) -> dict:
-    """The dashboard card's figures (the dashboard view belongs to `accounts`)."""
-    return campaign_overview(account=account)
 
 
 @register.filter

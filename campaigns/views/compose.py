@@ -15,7 +15,6 @@ from django.utils.text import normalize_newlines
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
-from campaigns import segments
 from campaigns.composer import available_fields, counter_for, preview_for
 from campaigns.forms import MessageForm
 from campaigns.models import Campaign
@@ -24,6 +23,7 @@ from campaigns.views.common import go, load_campaign, save_step, template_for
 from campaigns.views.steps import wizard_steps
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
+from messaging import segments
 
 PAGE = "campaigns/message.html"
 

@@ -13,13 +13,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
-from campaigns.models import Campaign, Channel
+from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for_account
 from campaigns.services import campaign_cancel
 from campaigns.states import CANCELABLE, EDITABLE, Status
 from campaigns.views.common import go, in_account_timezone, load_campaign, template_for
 from campaigns.views.cost import quote_context
 from campaigns.views.steps import next_step_url
+from messaging.models import Channel
 
 PER_PAGE = 25
 

@@ -46,7 +46,7 @@ def test_load_demo_is_idempotent(db):
 
 
 def test_default_price_list_is_installed(db):
-    from campaigns.models import Price
+    from messaging.models import Price
 
     prices = {p.channel: p.price for p in Price.objects.filter(country="")}
     assert prices == {

@@ -91,7 +91,7 @@ def test_cancel_action_releases_credit(staff_client, account, contact_list):
 
 
 def test_price_list_is_still_there(staff_client):
-    html = staff_client.get("/admin/campaigns/price/").content.decode()
+    html = staff_client.get("/admin/messaging/price/").content.decode()
     assert "0.035" in html
 
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.demo import demo_load
 from contacts.demo import DEMO_LIST
 from contacts.models import ContactList
+from dashboard.demo import demo_load
 
 pytestmark = pytest.mark.smoke
 

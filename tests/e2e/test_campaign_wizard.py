@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership
 from accounts.services import account_create
-from campaigns.models import Channel, Price
 from contacts.models import ContactList
+from messaging.models import Channel, Price
 from tests.campaigns.conftest import make_list
 from tests.e2e.conftest import login
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
@@ -195,57 +195,6 @@ def analyze(text: str, *, unicode: bool = False, max_parts: int = 10) -> SmsInfo
         ucs2_chars=non_gsm,
         too_long=count > max_parts,
     )
-
-
-class Measure(NamedTuple):
-    """What parts counting needs to know about a piece of text, and nothing else.
-
-    Measures add up: ``measure(a) + measure(b) == measure(a + b)``. An estimate
-    over many personalized messages can measure the static pieces of the template
-    once and each distinct field value once, and count parts from the sum, rendering
-    only when ``parts()`` says the pair positions matter. A NamedTuple rather than a
-    dataclass because ``+`` and hashing then run twice as fast, which shows at a
-    million recipients; ``+`` adds the measures instead of concatenating tuples.
-    """
-
-    gsm: bool  # every character is GSM-7
-    gsm_units: int  # septets if sent as GSM-7 (a non-GSM char counted as 1)
-    ucs2_units: int  # UTF-16 code units if sent as UCS-2
-    escapes: int  # extension characters: escape pairs in GSM-7
-    surrogates: int  # characters outside the BMP: surrogate pairs in UCS-2
-
-    def __add__(self, other: Measure) -> Measure:  # type: ignore[override]
-        return Measure(
-            self.gsm and other.gsm,
-            self.gsm_units + other.gsm_units,
-            self.ucs2_units + other.ucs2_units,
-            self.escapes + other.escapes,
-            self.surrogates + other.surrogates,
-        )
-
-    def encoding(self, *, unicode: bool = False) -> Encoding:
-        return "GSM-7" if self.gsm and not unicode else "UCS-2"
-
-    def parts(self, *, unicode: bool = False) -> int | None:
-        """Exact parts, or None when only the rendered text can tell (see parts_for)."""
-        if self.gsm and not unicode:
-            return parts_for(self.gsm_units, "GSM-7", pairs=self.escapes)
-        return parts_for(self.ucs2_units, "UCS-2", pairs=self.surrogates)
-
-
-EMPTY: Final = Measure(True, 0, 0, 0, 0)
-
-
-def measure(text: str) -> Measure:
-    """The additive summary of `text` used to count parts without re-reading it."""
-    escapes = _gsm_escapes(text)
-    if escapes is None:
-        escapes = len(_EXTENSION.findall(text))
-        gsm = False
-    else:
-        gsm = True
-    utf16 = ucs2_units(text)
-    return Measure(gsm, len(text) + escapes, utf16, escapes, utf16 - len(text))
 
 
 def parts_for(units: int, encoding: Encoding, *, pairs: int = 0) -> int | None:

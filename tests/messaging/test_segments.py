@@ -9,15 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.segments import (
-    EMPTY,
+from messaging.segments import (
     GSM_BASIC,
     GSM_EXTENSION,
     LOOKALIKES,
     analyze,
     gsm_units,
     is_gsm7,
-    measure,
     parts,
     parts_for,
     replace_lookalikes,
@@ -275,14 +273,6 @@ def test_transliterated_latin_names_are_gsm():
         assert is_gsm7(transliterate(name)), name
 
 
-def test_measure_adds_up():
-    a, b = "Ciao Anna, ", "5€ di sconto 😀"
-    assert measure(a) + measure(b) == measure(a + b)
-    assert EMPTY + measure(b) == measure(b)
-    assert measure(b).encoding() == "UCS-2"
-    assert measure(a).encoding(unicode=True) == "UCS-2"
-
-
 def test_parts_for_is_none_only_when_pairs_may_straddle():
     assert parts_for(160, "GSM-7", pairs=50) == 1
     assert parts_for(306, "GSM-7") == 2
@@ -318,20 +308,6 @@ def test_gsm_extension_pairs_match_brute_force(text):
     assert parts(text) == len(brute_force_parts(text)[1])
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    pieces=st.lists(st.text(_CHARS, max_size=120), min_size=1, max_size=6),
-    unicode=st.booleans(),
-)
-def test_measure_sum_counts_parts_exactly_or_defers(pieces, unicode):
-    total = sum((measure(p) for p in pieces), EMPTY)
-    text = "".join(pieces)
-    assert total == measure(text)
-    counted = total.parts(unicode=unicode)
-    if counted is not None:
-        assert counted == len(brute_force_parts(text, unicode=unicode)[1])
-
-
 # Every branch of the Latin-1 fast path: basic and extension chars on both sides of
 # Latin-1, ESC and backtick (Latin-1 but not GSM-7), and non-GSM chars beyond it.
 _TRICKY = st.sampled_from(list("aù£ΔΩ€{\f`\x1báЖ😀"))
@@ -341,7 +317,6 @@ _TRICKY = st.sampled_from(list("aù£ΔΩ€{\f`\x1báЖ😀"))
 def test_gsm_detection_matches_reference(text):
     gsm = all(c in REF_BASIC or c in REF_EXTENSION for c in text)
     assert is_gsm7(text) == gsm
-    assert measure(text).gsm == gsm
     if gsm:
         assert gsm_units(text) == len(text) + sum(c in REF_EXTENSION for c in text)
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from accounts.demo import demo_load
+from dashboard.demo import demo_load
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""What any outgoing message needs, campaign or not: parts, rendering, prices."""
