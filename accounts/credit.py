@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Round
 
+from accounts.error_codes import AccountErrorCode
 from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account, LedgerEntry
 from accounts.money import MONEY_DECIMAL_PLACES
@@ -44,7 +45,10 @@ def _move(
     """Apply one ledger movement atomically; raise if it would go below zero."""
     amount = Decimal(amount)
     if amount <= 0:
-        raise DomainError({"amount": "The amount must be greater than zero."})
+        raise DomainError(
+            {"amount": "The amount must be greater than zero."},
+            code=AccountErrorCode.INVALID_AMOUNT,
+        )
     balance_sign, reserved_sign = _EFFECTS[kind]
     guard = Q(pk=account_id)
     if balance_sign < 0:

@@ -1,23 +1,36 @@
 """Domain errors raised by services and rendered in one place per interface.
 
-The API turns them into the documented bodies (`{"status": "fail", "data": {...}}`
-with `status_code`); dashboard views show `message` next to the form or as a flash.
+Each carries a code (one `StrEnum` per domain, in its `error_codes.py`), an HTTP
+status and messages keyed by the domain's own field names (`contact_list`,
+`scheduled_at`). The API edge renames the keys to the spelling the client sent
+(`accounts.api.errors_named_as_sent`) and renders the seeds' body; forms put each
+message on the field of the same name (`accounts.forms.add_domain_errors`).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
+from accounts.error_codes import AccountErrorCode, CommonErrorCode
+
 
 class DomainError(Exception):
-    """A refusal the user can act on: an HTTP status, a field and a message."""
+    """A refusal the user can act on: a code, an HTTP status, fields and messages."""
 
     status_code = 400
 
-    def __init__(self, data: dict[str, str], *, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        data: dict[str, str],
+        *,
+        code: StrEnum = CommonErrorCode.INVALID,
+        status_code: int | None = None,
+    ) -> None:
         self.data = data
+        self.code = code
         if status_code is not None:
             self.status_code = status_code
         super().__init__("; ".join(f"{k}: {v}" for k, v in data.items()))
@@ -34,13 +47,18 @@ class NotFound(DomainError):
     status_code = 404
 
     def __init__(self, field: str = "id") -> None:
-        super().__init__({field: _("Not found")})
+        super().__init__({field: _("Not found")}, code=CommonErrorCode.NOT_FOUND)
 
 
 class Conflict(DomainError):
     """The object is in a state that forbids the request."""
 
     status_code = 409
+
+    def __init__(
+        self, data: dict[str, str], *, code: StrEnum = CommonErrorCode.CONFLICT
+    ) -> None:
+        super().__init__(data, code=code)
 
 
 class InsufficientCredit(DomainError):
@@ -57,5 +75,6 @@ class InsufficientCredit(DomainError):
                     "Insufficient credit. Required: %(required)s, available: %(available)s"
                 )
                 % {"required": f"{required:.2f}", "available": f"{available:.2f}"}
-            }
+            },
+            code=AccountErrorCode.INSUFFICIENT_CREDIT,
         )

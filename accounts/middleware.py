@@ -1,11 +1,16 @@
-"""Put the user's current account on every request."""
+"""Put the user's current account on every request; show unhandled refusals."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.errors import DomainError, NotFound
 from accounts.selectors import membership_get
 
 SESSION_KEY = "account_id"
@@ -32,3 +37,36 @@ class CurrentAccountMiddleware:
                 request.membership = membership
                 request.account = membership.account
         return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """Turn a domain refusal that a page view did not handle into what people expect.
+
+    `NotFound` (another account's id, or none at all) is the 404 page; any other
+    `DomainError` is a flash message on the page the user came from, so a view
+    need not wrap each service call. Views that show errors next to a form catch
+    them first. The API renders its own errors (ninja's exception handlers).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        if isinstance(exception, NotFound):
+            raise Http404 from exception
+        messages.error(request, exception.message)
+        back = request.headers.get("referer", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}
+        ):
+            back = "/"
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(back)
+        return redirect(back)

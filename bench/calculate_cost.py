@@ -113,7 +113,9 @@ def main() -> None:
     def calculate(text: str):
         campaign = campaign_create(
             account=account,
-            data={"name": "b", "text": text, "contact_list": contact_list.pk},
+            name="b",
+            text=text,
+            contact_list=contact_list,
         )
         return lambda: campaign_calculate(account=account, pk=campaign.pk)
 
@@ -141,7 +143,7 @@ def main() -> None:
     )
     print(f"rows total/invalid/duplicate: {counts}")
     print(
-        f"plain: {plain.total_contacts:,} recipients, {plain.estimated_parts:,} parts, "
+        f"plain: {plain.recipient_count:,} recipients, {plain.estimated_parts:,} parts, "
         f"{plain.estimated_cost} EUR; ratio to floor x{plain_s / floor_s:.1f}"
     )
     insights = personal.quote["insights"]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.errors import DomainError
-from campaigns.forms import SERVICE_FIELDS
+from accounts.forms import add_domain_errors
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.services import campaign_cancel, campaign_update
 from campaigns.states import EDITABLE
@@ -66,15 +66,13 @@ class CampaignAdminForm(forms.ModelForm):
                 campaign_update(
                     account=self.instance.account,
                     pk=self.instance.pk,
-                    data={name: cleaned.get(name) for name in self.changed_data},
+                    **{name: cleaned.get(name) for name in self.changed_data},
                 )
                 raise _Rollback
         except _Rollback:
             pass
         except DomainError as exc:
-            for key, message in exc.data.items():
-                name = SERVICE_FIELDS.get(key, key)
-                self.add_error(name if name in self.fields else None, message)
+            add_domain_errors(self, exc)
         return cleaned
 
 
@@ -97,7 +95,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "account",
         "channel",
         "status",
-        "total_contacts",
+        "recipient_count",
         "estimated_cost",
         "reserved_amount",
         "scheduled_at",
@@ -117,10 +115,10 @@ class CampaignAdmin(admin.ModelAdmin):
         "scheduled_at",
         "total_recipients",
         "valid_recipients",
-        "invalid_recipients",
+        "malformed_recipients",
         "duplicate_recipients",
         "blacklisted_recipients",
-        "total_contacts",
+        "recipient_count",
         "estimated_parts",
         "encoding",
         "estimated_cost",
@@ -155,9 +153,7 @@ class CampaignAdmin(admin.ModelAdmin):
         """Save through the service (the form already ran it as a trial)."""
         data = {name: form.cleaned_data.get(name) for name in form.changed_data}
         if data:
-            campaign_update(
-                account=obj.account, pk=obj.pk, data=data, actor=request.user
-            )
+            campaign_update(account=obj.account, pk=obj.pk, actor=request.user, **data)
 
     @admin.action(description=_("Cancel selected campaigns (release reserved credit)"))
     def cancel_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:

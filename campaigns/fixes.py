@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.models import Account
+from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get
-from campaigns.services import campaign_calculate, campaign_update
+from campaigns.services import CampaignSettings, campaign_calculate, campaign_update
 from messaging import segments
 
 # The keys match the quote's insights, which say what each fix would save.
@@ -44,12 +45,14 @@ def campaign_apply_fix(*, account: Account, pk: int, fix: str, actor=None) -> Fi
     """
     campaign = campaign_get(account=account, pk=pk)
     if fix == LOOKALIKES:
-        data: dict = {"text": segments.replace_lookalikes(campaign.text)}
+        changes: CampaignSettings = {"text": segments.replace_lookalikes(campaign.text)}
     elif fix == TRANSLITERATION:
-        data = {"transliterate_fields": True}
+        changes = {"transliterate_fields": True}
     else:
-        raise DomainError({"fix": _("Unknown fix.")})
+        raise DomainError(
+            {"fix": _("Unknown fix.")}, code=CampaignErrorCode.UNKNOWN_FIX
+        )
     before = campaign.estimated_cost or Decimal("0")
-    campaign_update(account=account, pk=pk, data=data, actor=actor)
+    campaign_update(account=account, pk=pk, actor=actor, **changes)
     campaign = campaign_calculate(account=account, pk=pk, actor=actor)
     return FixResult(campaign=campaign, before=before, after=campaign.estimated_cost)

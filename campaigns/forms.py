@@ -3,7 +3,8 @@
 Each form checks only what a browser can get wrong on its own (a missing field, a
 malformed number or date). Every business rule (sender format, SMS length, the
 list belonging to the account, a schedule in the future) is the services', and
-their refusals are shown on the field they name (`add_service_errors`).
+their refusals are shown on the field they name (`accounts.forms.add_domain_errors`:
+services and forms both use the models' field names).
 """
 
 from __future__ import annotations
@@ -14,27 +15,10 @@ from django import forms
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
-from accounts.errors import DomainError
 from accounts.models import Account
 from campaigns.models import Campaign
 from contacts.selectors import contact_lists_for_account
 from messaging.models import Channel
-
-# The services name fields as the API does; the forms name them as the model does.
-SERVICE_FIELDS = {
-    "contactListId": "contact_list",
-    "goalContactCount": "goal_contact_count",
-    "scheduledTime": "scheduled_at",
-    "scheduledDate": "scheduled_at",
-    "templateId": "template_id",
-}
-
-
-def add_service_errors(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal next to the field it names, else above the form."""
-    for key, message in error.data.items():
-        name = SERVICE_FIELDS.get(key, key)
-        form.add_error(name if name in form.fields else None, message)
 
 
 def changes(campaign: Campaign, cleaned: dict[str, Any]) -> dict[str, Any]:

@@ -64,18 +64,23 @@ class Campaign(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
     )
 
-    # The quote (cost calculation).
+    # The quote (cost calculation), in UC-006's terms: of `total_recipients` rows
+    # in the list, `valid_recipients` may be messaged; the rest are malformed,
+    # duplicates or opted out / blacklisted. `recipient_count` is who gets it
+    # (the valid ones, capped by `goal_contact_count`).
     total_recipients = models.PositiveIntegerField(null=True, blank=True)
     valid_recipients = models.PositiveIntegerField(null=True, blank=True)
-    invalid_recipients = models.PositiveIntegerField(null=True, blank=True)
+    malformed_recipients = models.PositiveIntegerField(null=True, blank=True)
     duplicate_recipients = models.PositiveIntegerField(null=True, blank=True)
     blacklisted_recipients = models.PositiveIntegerField(null=True, blank=True)
-    total_contacts = models.PositiveIntegerField(null=True, blank=True)
+    recipient_count = models.PositiveIntegerField(null=True, blank=True)
     estimated_parts = models.PositiveIntegerField(null=True, blank=True)
     encoding = models.CharField(max_length=8, blank=True)
     parts_per_message = models.PositiveSmallIntegerField(null=True, blank=True)
     estimated_cost = money_field(null=True, blank=True)
     cost_per_message = money_field(null=True, blank=True)
+    # Bumped by every calculation: confirm reserves the price of the version it read.
+    quote_version = models.PositiveIntegerField(default=0)
     # Breakdowns: by country, by parts, personalization insights (see `quotes`).
     quote = models.JSONField(default=dict, blank=True)
     reserved_amount = money_field(default=Decimal("0"))
@@ -122,6 +127,13 @@ class Campaign(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("campaigns:detail", args=[self.pk])
+
+    @property
+    def invalid_recipients(self) -> int | None:
+        """Rows that will not be messaged: malformed, duplicate, opted out (UC-006)."""
+        if self.total_recipients is None or self.valid_recipients is None:
+            return None
+        return self.total_recipients - self.valid_recipients
 
     @property
     def reference(self) -> str:

@@ -40,14 +40,14 @@ def price_summary(campaign: Campaign) -> dict:
         for channel in Channel.values
     }
     breakdown[campaign.channel.lower()] = {
-        "count": campaign.total_contacts or 0,
+        "count": campaign.recipient_count or 0,
         "cost": price,
     }
     return {
         "id": campaign.pk,
         "campaignId": campaign.pk,
-        "totalRecipients": campaign.total_contacts or 0,
-        "totalContacts": campaign.total_contacts or 0,
+        "totalRecipients": campaign.recipient_count or 0,
+        "totalContacts": campaign.recipient_count or 0,
         "estimatedParts": campaign.estimated_parts or 0,
         "pricePerMessage": campaign.cost_per_message,
         "totalPrice": price,

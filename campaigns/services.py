@@ -1,10 +1,11 @@
 """Campaign services: every lifecycle step, for the wizard, the API and admin alike.
 
-Each transition checks the current status in the same statement that changes it
-(a conditional UPDATE, or a row lock for read-decide-write steps), so two clicks or
-two workers never both win. Credit moves in the same transaction as the status.
-Services that touch credit lock the account row first, always in that order, so
-concurrent confirms and cancels queue instead of deadlocking.
+Services take the domain's own names as typed keyword arguments (`CampaignSettings`)
+and raise `DomainError`s keyed by them; the API edge alone knows the documents'
+spellings. Every status change goes through `campaign_transition`, one conditional
+UPDATE checked against the transition table. Credit moves in the same transaction
+as the status. Services that touch credit lock the account row first, always in
+that order, so concurrent confirms and cancels queue instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -12,50 +13,60 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.credit import credit_release, credit_reserve
 from accounts.errors import Conflict, DomainError
 from accounts.models import Account
+from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.quotes import quote_calculate
 from campaigns.selectors import campaign_get
-from campaigns.states import ACTIVE, CALCULABLE, CANCELABLE, EDITABLE, Status
+from campaigns.states import ACTIVE, EDITABLE, Status
+from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
 from messaging import segments
 from messaging.models import Channel
 
-SETTINGS_FIELDS = (
-    "name",
-    "description",
-    "channel",
-    "sender",
-    "text",
-    "template_id",
-    "template_variables",
-    "contact_list",
-    "unicode",
-    "transliterate_fields",
-    "fallback",
-    "fallback_text",
-    "simulation",
-    "send_immediately",
-    "scheduled_at",
-    "goal_contact_count",
-)
+
+class CampaignSettings(TypedDict, total=False):
+    """What a user sets on a campaign before confirming it; all optional on update."""
+
+    name: str
+    description: str
+    channel: str
+    sender: str
+    text: str
+    template_id: str
+    template_variables: dict[str, str]
+    contact_list: ContactList | None
+    unicode: bool
+    transliterate_fields: bool
+    fallback: bool
+    fallback_text: str
+    simulation: bool
+    send_immediately: bool
+    scheduled_at: datetime | None
+    goal_contact_count: int | None
+
+
+SETTINGS_FIELDS = tuple(CampaignSettings.__annotations__)
+# Cleared by any edit: a quote describes the settings it was calculated for.
 QUOTE_FIELDS = (
     "total_recipients",
     "valid_recipients",
-    "invalid_recipients",
+    "malformed_recipients",
     "duplicate_recipients",
     "blacklisted_recipients",
-    "total_contacts",
+    "recipient_count",
     "estimated_parts",
     "parts_per_message",
     "estimated_cost",
@@ -68,52 +79,59 @@ _NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,15}$")
 MAINTENANCE_HOURS = (time(2, 0), time(4, 0))
 
 
-def _event(campaign: Campaign, old: str, new: str, actor=None, note: str = "") -> None:
-    CampaignEvent.objects.create(
-        campaign=campaign, from_status=old, to_status=new, actor=actor, note=note[:300]
-    )
-
-
-def _clean(*, account: Account, data: dict[str, Any], current: Campaign | None) -> dict:
-    """Validate settings (merged over `current`); errors name the API's fields."""
+def _clean(
+    *, account: Account, given: CampaignSettings, current: Campaign | None
+) -> dict[str, Any]:
+    """Validate `given` settings (merged over `current`); errors name domain fields."""
     errors: dict[str, str] = {}
-    merged = {f: getattr(current, f) for f in SETTINGS_FIELDS} if current else {}
-    merged.update(data)
-    cleaned = dict(data)
+    codes: list[CampaignErrorCode] = []
 
-    name = (merged.get("name") or "").strip()
-    if "name" in data or current is None:
+    def refuse(field: str, code: CampaignErrorCode, message: str) -> None:
+        errors[field] = message
+        codes.append(code)
+
+    merged: dict[str, Any] = (
+        {f: getattr(current, f) for f in SETTINGS_FIELDS} if current else {}
+    )
+    merged.update(given)
+    cleaned: dict[str, Any] = dict(given)
+
+    if "name" in given or current is None:
+        name = (merged.get("name") or "").strip()
         if not name:
-            errors["name"] = _("A campaign needs a name.")
+            refuse("name", CampaignErrorCode.REQUIRED, _("A campaign needs a name."))
         cleaned["name"] = name[:200]
-    if "channel" in data:
-        channel = str(data["channel"] or "").upper()
+    if "channel" in given:
+        channel = str(given["channel"] or "").upper()
         if channel not in Channel.values:
-            errors["channel"] = _("Channel must be sms, rcs or whatsapp.")
+            refuse(
+                "channel",
+                CampaignErrorCode.INVALID_CHANNEL,
+                _("Channel must be SMS, RCS or WHATSAPP (any case)."),
+            )
         cleaned["channel"] = channel
     channel = cleaned.get("channel") or merged.get("channel") or Channel.SMS
-    if data.get("sender"):
-        sender = str(data["sender"]).strip()
+    if given.get("sender"):
+        sender = str(given["sender"]).strip()
         if not (_ALPHANUMERIC_SENDER.match(sender) or _NUMERIC_SENDER.match(sender)):
-            errors["sender"] = _(
-                "Sender must be up to 11 letters or digits, or a number of up to 15 digits."
+            refuse(
+                "sender",
+                CampaignErrorCode.INVALID_SENDER,
+                _(
+                    "Sender must be up to 11 letters or digits, or a number of up to "
+                    "15 digits."
+                ),
             )
         cleaned["sender"] = sender
-    if "contact_list" in data and data["contact_list"] is not None:
-        contact_list = data["contact_list"]
-        if not isinstance(contact_list, ContactList):
-            lists = ContactList.objects.filter(account=account)
-            ref = str(contact_list).strip()
-            # An id (87, "87", "list_87"), else the guide's list names ("all_users").
-            digits = ref.rsplit("_", 1)[-1]
-            contact_list = (
-                lists.filter(pk=int(digits)).first() if digits.isdigit() else None
-            ) or lists.filter(name=ref).order_by("-created_at").first()
-        if contact_list is None or contact_list.account_id != account.pk:
-            errors["contactListId"] = _("Contact list not found.")
-        cleaned["contact_list"] = contact_list
+    contact_list = given.get("contact_list")
+    if contact_list is not None and contact_list.account_id != account.pk:
+        refuse(
+            "contact_list",
+            CampaignErrorCode.CONTACT_LIST_NOT_FOUND,
+            _("Contact list not found."),
+        )
     text = merged.get("text") or ""
-    if "text" in data and text:
+    if "text" in given and text:
         if channel == Channel.SMS:
             info = segments.analyze(
                 text,
@@ -121,22 +139,29 @@ def _clean(*, account: Account, data: dict[str, Any], current: Campaign | None) 
                 max_parts=settings.SMS_MAX_PARTS,
             )
             if info.too_long:
-                errors["text"] = _(
-                    "The message needs %(parts)d SMS parts; the maximum is %(max)d."
-                ) % {"parts": info.parts, "max": settings.SMS_MAX_PARTS}
+                refuse(
+                    "text",
+                    CampaignErrorCode.TEXT_TOO_LONG,
+                    _("The message needs %(parts)d SMS parts; the maximum is %(max)d.")
+                    % {"parts": info.parts, "max": settings.SMS_MAX_PARTS},
+                )
         elif len(text) > RICH_MAX_CHARS:
-            errors["text"] = _(
-                "RCS and WhatsApp messages are limited to 1000 characters."
+            refuse(
+                "text",
+                CampaignErrorCode.TEXT_TOO_LONG,
+                _("RCS and WhatsApp messages are limited to 1000 characters."),
             )
-    if (
-        data.get("goal_contact_count") is not None
-        and int(data["goal_contact_count"]) < 1
-    ):
-        errors["goalContactCount"] = _("The recipients cap must be at least 1.")
+    goal = given.get("goal_contact_count")
+    if goal is not None and goal < 1:
+        refuse(
+            "goal_contact_count",
+            CampaignErrorCode.INVALID_GOAL,
+            _("The recipients cap must be at least 1."),
+        )
     # A past time is kept (the guide's own examples are dated 2025): confirmation
     # is where a schedule must lie in the future, and says so there.
     if errors:
-        raise DomainError(errors)
+        raise DomainError(errors, code=codes[0])
     return cleaned
 
 
@@ -152,9 +177,14 @@ def _is_complete(campaign: Campaign) -> bool:
     )
 
 
-def campaign_create(*, account: Account, data: dict[str, Any], actor=None) -> Campaign:
+def campaign_create(
+    *,
+    account: Account,
+    actor: AbstractBaseUser | None = None,
+    **given: Unpack[CampaignSettings],
+) -> Campaign:
     """Create a campaign; CONFIGURED at once when its settings are complete."""
-    cleaned = _clean(account=account, data=data, current=None)
+    cleaned = _clean(account=account, given=given, current=None)
     with transaction.atomic():
         campaign = Campaign(account=account, created_by=actor, **cleaned)
         if not campaign.channel:
@@ -163,106 +193,104 @@ def campaign_create(*, account: Account, data: dict[str, Any], actor=None) -> Ca
         campaign.status = Status.CONFIGURED if complete else Status.DRAFT
         campaign.configured_at = timezone.now() if complete else None
         campaign.save()
-        _event(campaign, "", campaign.status, actor)
+        CampaignEvent.objects.create(
+            campaign=campaign, from_status="", to_status=campaign.status, actor=actor
+        )
     return campaign
 
 
 def campaign_update(
-    *, account: Account, pk: int, data: dict[str, Any], actor=None
+    *,
+    account: Account,
+    pk: int,
+    actor: AbstractBaseUser | None = None,
+    **given: Unpack[CampaignSettings],
 ) -> Campaign:
     """Change settings before confirmation; a priced campaign goes back to CONFIGURED."""
     with transaction.atomic():
         campaign = campaign_get(account=account, pk=pk, for_update=True)
         if campaign.status not in EDITABLE:
-            raise Conflict(
-                {
-                    "status": _("A %(status)s campaign cannot be modified.")
-                    % {"status": campaign.get_status_display().lower()}
-                }
-            )
-        cleaned = _clean(account=account, data=data, current=campaign)
-        old = campaign.status
+            # Refused before any message about settings that could never apply.
+            raise InvalidTransition(current=campaign.status, target=Status.CONFIGURED)
+        cleaned = _clean(account=account, given=given, current=campaign)
         for name, value in cleaned.items():
             setattr(campaign, name, value)
-        for name in QUOTE_FIELDS:
-            setattr(campaign, name, None)
-        campaign.encoding, campaign.quote = "", {}
         complete = _is_complete(campaign)
-        campaign.status = Status.CONFIGURED if complete else Status.DRAFT
+        values = {
+            **cleaned,
+            **dict.fromkeys(QUOTE_FIELDS),
+            "encoding": "",
+            "quote": {},
+        }
         if complete and not campaign.configured_at:
-            campaign.configured_at = timezone.now()
-        campaign.save()
-        if old != campaign.status:
-            _event(campaign, old, campaign.status, actor)
+            values["configured_at"] = timezone.now()
+        campaign_transition(
+            campaign=campaign,
+            target=Status.CONFIGURED if complete else Status.DRAFT,
+            actor=actor,
+            **values,
+        )
     return campaign
 
 
 def campaign_calculate(
-    *, account: Account, pk: int, goal_contact_count: int | None = None, actor=None
+    *,
+    account: Account,
+    pk: int,
+    goal_contact_count: int | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> Campaign:
     """Validate recipients and price the campaign (COST_CALCULATED).
 
     The calculation runs outside any lock (it may read a million rows); the result
-    is stored only if the settings did not change meanwhile (same `updated_at`).
+    is stored only if the settings did not change meanwhile (same `updated_at`),
+    and bumps the quote version that a confirmation checks.
     """
     campaign = campaign_get(account=account, pk=pk)
     if campaign.contact_list_id is None and campaign.status in EDITABLE:
         raise DomainError(
-            {"contactListId": "Contact list is required before calculating cost"}
+            {"contact_list": "Contact list is required before calculating cost"},
+            code=CampaignErrorCode.CONTACT_LIST_REQUIRED,
         )
-    if campaign.status not in CALCULABLE:
-        if campaign.status == Status.DRAFT:
-            raise DomainError(
-                {"text": _("Compose the message before calculating cost.")}
-            )
-        raise Conflict(
-            {
-                "status": _("The cost of a %(status)s campaign cannot be recalculated.")
-                % {"status": campaign.get_status_display().lower()}
-            }
+    if campaign.status == Status.DRAFT:
+        raise DomainError(
+            {"text": _("Compose the message before calculating cost.")},
+            code=CampaignErrorCode.MESSAGE_REQUIRED,
         )
     if goal_contact_count is not None:
         if goal_contact_count < 1:
             raise DomainError(
-                {"goalContactCount": _("The recipients cap must be at least 1.")}
+                {"goal_contact_count": _("The recipients cap must be at least 1.")},
+                code=CampaignErrorCode.INVALID_GOAL,
             )
         campaign.goal_contact_count = goal_contact_count
+    if campaign.status not in {Status.CONFIGURED, Status.COST_CALCULATED}:
+        raise InvalidTransition(current=campaign.status, target=Status.COST_CALCULATED)
     quote = quote_calculate(campaign)
-    now = timezone.now()
-    values = {
-        "status": Status.COST_CALCULATED,
-        "goal_contact_count": campaign.goal_contact_count,
-        "total_recipients": quote.total,
-        "valid_recipients": quote.valid,
-        "invalid_recipients": quote.invalid,
-        "duplicate_recipients": quote.duplicates,
-        "blacklisted_recipients": quote.blacklisted,
-        "total_contacts": quote.recipients,
-        "estimated_parts": quote.parts,
-        "encoding": quote.encoding,
-        "parts_per_message": quote.parts_per_message,
-        "estimated_cost": quote.cost,
-        "cost_per_message": quote.unit_price,
-        "quote": quote.as_json(),
-        "calculated_at": now,
-        "updated_at": now,
-    }
-    with transaction.atomic():
-        stored = Campaign.objects.filter(
-            pk=campaign.pk, status__in=CALCULABLE, updated_at=campaign.updated_at
-        ).update(**values)
-        if not stored:
-            raise Conflict(
-                {
-                    "status": _(
-                        "The campaign changed while its cost was being calculated; "
-                        "calculate again."
-                    )
-                }
-            )
-        if campaign.status != Status.COST_CALCULATED:
-            _event(campaign, campaign.status, Status.COST_CALCULATED, actor)
-    campaign.refresh_from_db()
+    campaign_transition(
+        campaign=campaign,
+        target=Status.COST_CALCULATED,
+        actor=actor,
+        condition=Q(updated_at=campaign.updated_at),
+        lost=_(
+            "The campaign changed while its cost was being calculated; calculate again."
+        ),
+        goal_contact_count=campaign.goal_contact_count,
+        total_recipients=quote.total,
+        valid_recipients=quote.valid,
+        malformed_recipients=quote.malformed,
+        duplicate_recipients=quote.duplicates,
+        blacklisted_recipients=quote.blacklisted,
+        recipient_count=quote.recipients,
+        estimated_parts=quote.parts,
+        encoding=quote.encoding,
+        parts_per_message=quote.parts_per_message,
+        estimated_cost=quote.cost,
+        cost_per_message=quote.unit_price,
+        quote=quote.as_json(),
+        calculated_at=timezone.now(),
+        quote_version=F("quote_version") + 1,
+    )
     return campaign
 
 
@@ -280,6 +308,32 @@ def maintenance_warning(*, account: Account, when: datetime | None) -> str:
     return ""
 
 
+def _check_confirmable(*, account: Account, campaign: Campaign) -> None:
+    """The account's limits, checked under its row lock (see `campaign_confirm`)."""
+    active = Campaign.objects.filter(account=account, status__in=ACTIVE).count()
+    if active >= settings.CAMPAIGN_MAX_ACTIVE:
+        raise Conflict(
+            {
+                "campaigns": _("At most %(max)d campaigns can be active at once.")
+                % {"max": settings.CAMPAIGN_MAX_ACTIVE}
+            },
+            code=CampaignErrorCode.TOO_MANY_ACTIVE,
+        )
+    if (campaign.recipient_count or 0) > settings.CAMPAIGN_MAX_RECIPIENTS:
+        raise DomainError(
+            {
+                "recipients": _("A campaign can have at most %(max)s recipients.")
+                % {"max": f"{settings.CAMPAIGN_MAX_RECIPIENTS:,}"}
+            },
+            code=CampaignErrorCode.TOO_MANY_RECIPIENTS,
+        )
+    if not campaign.recipient_count:
+        raise DomainError(
+            {"recipients": _("The campaign has no valid recipients.")},
+            code=CampaignErrorCode.NO_RECIPIENTS,
+        )
+
+
 def campaign_confirm(
     *,
     account: Account,
@@ -287,14 +341,18 @@ def campaign_confirm(
     send_immediately: bool | None = None,
     scheduled_at: datetime | None = None,
     simulation: bool | None = None,
-    actor=None,
+    actor: AbstractBaseUser | None = None,
 ) -> Campaign:
     """Confirm for now (CONFIRMED) or a time (SCHEDULED) and reserve the price.
 
     A CONFIGURED campaign is priced first. `simulation` (UC-006 puts it in the
-    confirm body too) turns the campaign into a free dry run before it is locked. The reservation, the status change and
-    the checks of the account's limits happen in one transaction under the account
-    row lock: an insufficient balance (402) or a lost race (409) changes nothing.
+    confirm body too) turns the campaign into a free dry run before it is locked.
+    The reservation, the status change and the checks of the account's limits
+    happen in one transaction under the account row lock: an insufficient balance
+    (402) or a lost race (409) changes nothing. The confirming UPDATE also checks
+    the quote version it read, so the amount reserved is the price confirmed: a
+    recalculation either lands first (and its price is the one reserved here) or
+    is refused.
     """
     campaign = campaign_get(account=account, pk=pk)
     if campaign.status in {Status.DRAFT, Status.CONFIGURED}:
@@ -306,7 +364,8 @@ def campaign_confirm(
     now = timezone.now()
     if scheduled_at is not None and scheduled_at <= now:
         raise DomainError(
-            {"scheduledDate": _("The scheduled time must be in the future.")}
+            {"scheduled_at": _("The scheduled time must be in the future.")},
+            code=CampaignErrorCode.SCHEDULE_IN_PAST,
         )
     target = Status.SCHEDULED if scheduled_at else Status.CONFIRMED
 
@@ -314,73 +373,44 @@ def campaign_confirm(
         Account.objects.select_for_update().filter(pk=account.pk).first()
         current = campaign_get(account=account, pk=pk)
         if current.status != Status.COST_CALCULATED:
-            raise Conflict(
-                {
-                    "status": _("A %(status)s campaign cannot be confirmed.")
-                    % {"status": current.get_status_display().lower()}
-                }
-            )
-        active = Campaign.objects.filter(account=account, status__in=ACTIVE).count()
-        if active >= settings.CAMPAIGN_MAX_ACTIVE:
-            raise Conflict(
-                {
-                    "campaigns": _("At most %(max)d campaigns can be active at once.")
-                    % {"max": settings.CAMPAIGN_MAX_ACTIVE}
-                }
-            )
-        if (current.total_contacts or 0) > settings.CAMPAIGN_MAX_RECIPIENTS:
-            raise DomainError(
-                {
-                    "recipients": _("A campaign can have at most %(max)s recipients.")
-                    % {"max": f"{settings.CAMPAIGN_MAX_RECIPIENTS:,}"}
-                }
-            )
-        if not current.total_contacts:
-            raise DomainError(
-                {"recipients": _("The campaign has no valid recipients.")}
-            )
-        if simulation is not None:
-            current.simulation = simulation
-        amount = current.estimated_cost or 0
-        won = Campaign.objects.filter(pk=pk, status=Status.COST_CALCULATED).update(
-            status=target,
-            simulation=current.simulation,
+            raise InvalidTransition(current=current.status, target=target)
+        _check_confirmable(account=account, campaign=current)
+        is_simulation = current.simulation if simulation is None else simulation
+        amount = current.estimated_cost or Decimal("0")
+        campaign_transition(
+            campaign=current,
+            target=target,
+            actor=actor,
+            note=_("simulation") if is_simulation else "",
+            condition=Q(quote_version=current.quote_version),
+            lost=_("The cost was recalculated meanwhile; check the new price."),
+            simulation=is_simulation,
             send_immediately=target == Status.CONFIRMED,
             scheduled_at=scheduled_at,
             confirmed_at=now,
-            reserved_amount=0 if current.simulation else amount,
-            updated_at=now,
+            reserved_amount=0 if is_simulation else amount,
         )
-        if not won:
-            raise Conflict({"status": _("The campaign was confirmed meanwhile.")})
-        if amount and not current.simulation:
+        if amount and not is_simulation:
             credit_reserve(
                 account=account, amount=amount, reference=current.reference, actor=actor
             )
-        note = _("simulation") if current.simulation else ""
-        _event(current, Status.COST_CALCULATED, target, actor, note)
-    campaign.refresh_from_db()
-    return campaign
+    return current
 
 
-def campaign_cancel(*, account: Account, pk: int, actor=None) -> Campaign:
+def campaign_cancel(
+    *, account: Account, pk: int, actor: AbstractBaseUser | None = None
+) -> Campaign:
     """Cancel before sending and give any reservation back (a RELEASE row)."""
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=account.pk).first()
         campaign = campaign_get(account=account, pk=pk, for_update=True)
-        if campaign.status not in CANCELABLE:
-            raise Conflict(
-                {
-                    "status": _("A %(status)s campaign cannot be canceled.")
-                    % {"status": campaign.get_status_display().lower()}
-                }
-            )
-        old, amount = campaign.status, campaign.reserved_amount
-        campaign.status = Status.CANCELED
-        campaign.canceled_at = timezone.now()
-        campaign.reserved_amount = Decimal("0")
-        campaign.save(
-            update_fields=["status", "canceled_at", "reserved_amount", "updated_at"]
+        amount = campaign.reserved_amount
+        campaign_transition(
+            campaign=campaign,
+            target=Status.CANCELED,
+            actor=actor,
+            canceled_at=timezone.now(),
+            reserved_amount=Decimal("0"),
         )
         if amount > 0:
             credit_release(
@@ -389,5 +419,4 @@ def campaign_cancel(*, account: Account, pk: int, actor=None) -> Campaign:
                 reference=campaign.reference,
                 actor=actor,
             )
-        _event(campaign, old, Status.CANCELED, actor)
     return campaign

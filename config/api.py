@@ -21,6 +21,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from accounts.api import ApiKeyAuth
 from accounts.api import router as account_router
+from accounts.api_errors import camel
 from accounts.errors import DomainError
 from campaigns.api import router as campaign_router
 from contacts.api import optout_router
@@ -93,7 +94,10 @@ def on_authentication_error(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return fail(request, exc.data, exc.status_code)
+    """The seeds' body; domain field names become the API's camelCase (handlers
+    rename the fields the documents spell otherwise: `errors_named_as_sent`)."""
+    data = {camel(field): message for field, message in exc.data.items()}
+    return fail(request, data, exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from accounts.api import Fail
+from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
 from contacts.exporting import error_report_response
@@ -56,6 +57,8 @@ from contacts.services import (
     contacts_add,
 )
 
+# Domain fields the API spells otherwise.
+API_NAMES = {"phone": ("phoneNumber",)}
 router = DualRouter(tags=["Contacts"])
 optout_router = DualRouter(tags=["Opt-outs"])
 
@@ -235,13 +238,14 @@ def import_errors_api(request: HttpRequest, import_id: int) -> StreamingHttpResp
 def optout_add_api(request: HttpRequest, payload: OptOutIn):
     """Opt a number out of every campaign of the account (201 new, 200 already)."""
     region = region_clean(payload.defaultRegion, default=request.account.default_region)
-    optout, created = optout_add(
-        account=request.account,
-        phone=payload.phoneNumber,
-        region=region,
-        source=OptOut.Source.API,
-        note=payload.note,
-    )
+    with errors_named_as_sent({"phoneNumber"}, API_NAMES):
+        optout, created = optout_add(
+            account=request.account,
+            phone=payload.phoneNumber,
+            region=region,
+            source=OptOut.Source.API,
+            note=payload.note,
+        )
     return Status(201 if created else 200, optout_out(optout))
 
 
@@ -273,5 +277,6 @@ def optout_remove_api(
 ) -> Status:
     """Let a number receive campaigns again (`?phoneNumber=%2B393331234567`)."""
     region = region_clean(defaultRegion, default=request.account.default_region)
-    optout_remove(account=request.account, phone=phoneNumber, region=region)
+    with errors_named_as_sent({"phoneNumber"}, API_NAMES):
+        optout_remove(account=request.account, phone=phoneNumber, region=region)
     return Status(204, None)

@@ -47,7 +47,7 @@ from contacts.rows import (
     contact_rows,
     too_many_rows,
 )
-from contacts.selectors import suppressed_q
+from contacts.selectors import suppressed_count
 from contacts.staging import Stage
 
 logger = logging.getLogger(__name__)
@@ -386,11 +386,7 @@ def _finish(
     valid = by_status.get(Contact.Status.VALID, 0)
     invalid = by_status.get(Contact.Status.INVALID, 0)
     duplicate = by_status.get(Contact.Status.DUPLICATE, 0)
-    opted_out = (
-        added.filter(status=Contact.Status.VALID)
-        .filter(suppressed_q(account=contact_import.account_id))
-        .count()
-    )
+    opted_out = suppressed_count(contacts=added, account=contact_import.account_id)
     new_keys = [key for key in keys if key not in contact_list.attribute_keys]
     ContactList.objects.filter(pk=contact_list.pk).update(
         total_count=F("total_count") + total,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError, NotFound
 from accounts.models import Account
 from contacts.columns import detect_mapping
+from contacts.error_codes import ContactErrorCode
 from contacts.files import FileRejected, inspect_file, is_blank, read_records
 from contacts.models import OptOut, OptOutSource
 from contacts.phones import PhoneNormalizer
@@ -49,12 +50,13 @@ def optout_add(
     if not result.valid:
         raise DomainError(
             {
-                "phoneNumber": _("%(phone)s is not a valid number: %(reason)s")
+                "phone": _("%(phone)s is not a valid number: %(reason)s")
                 % {
                     "phone": phone.strip() or "“”",
                     "reason": reason_label(result.reason),
                 }
-            }
+            },
+            code=ContactErrorCode.INVALID_PHONE,
         )
     return OptOut.objects.get_or_create(
         account=account,
@@ -74,7 +76,7 @@ def optout_remove(
         optouts = optouts.filter(phone=PhoneNormalizer(region).normalize(phone).e164)
     optout = optouts.first()
     if optout is None:
-        raise NotFound("phoneNumber" if pk is None else "id")
+        raise NotFound("phone" if pk is None else "id")
     optout.delete()
     return optout.phone
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from phonenumbers import geocoder
 
 from accounts.errors import DomainError
+from contacts.error_codes import ContactErrorCode
 
 # Regions phonenumbers parses but has no display name for.
 _UNNAMED = {
@@ -58,12 +59,13 @@ def region_choices() -> list[tuple[str, str]]:
 
 
 def region_clean(
-    value: str | None, *, default: str, field: str = "defaultRegion"
+    value: str | None, *, default: str, field: str = "default_region"
 ) -> str:
     """An upper-case region code; `default` when empty; DomainError when unknown."""
     region = (value or "").strip().upper() or default
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise DomainError(
-            {field: _("Unknown country code: %(code)s") % {"code": value}}
+            {field: _("Unknown country code: %(code)s") % {"code": value}},
+            code=ContactErrorCode.UNKNOWN_REGION,
         )
     return region

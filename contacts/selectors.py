@@ -107,51 +107,83 @@ def import_activity_text(contact_import: ContactImport) -> str:
     return text % values
 
 
-def suppressed_phones(*, account: Account | int) -> QuerySet:
-    """The numbers `account` may not message: its opt-outs and the system blacklist.
+def _suppression_lists(account: Account | int) -> tuple[QuerySet, QuerySet]:
+    """Who may not be messaged by `account`: its opt-outs and the system blacklist.
 
-    One `UNION` subquery: `phone IN (<this>)` is a semi-join PostgreSQL can drive
-    from the (short) suppression lists through `one_keeper_per_number`, so counting
-    the suppressed contacts of a million-row list takes milliseconds; two OR'ed
-    `IN`s force a pass over every contact (~200 ms).
+    The one definition of the rule; every reader below derives from it.
     """
-    opted_out = OptOut.objects.filter(account=account).order_by().values("phone")
-    return opted_out.union(BlacklistEntry.objects.order_by().values("phone"))
+    return (
+        OptOut.objects.filter(account=account).order_by(),
+        BlacklistEntry.objects.order_by(),
+    )
+
+
+def suppressed_phones(*, account: Account | int) -> QuerySet:
+    """The numbers `account` may not message, as one `UNION` subquery.
+
+    `phone IN (<this>)` is a semi-join PostgreSQL can drive from the (short)
+    suppression lists through `one_keeper_per_number`, so counting the suppressed
+    contacts of a million-row list takes milliseconds; two OR'ed `IN`s force a pass
+    over every contact (~200 ms).
+    """
+    opted_out, blacklisted = _suppression_lists(account)
+    return opted_out.values("phone").union(blacklisted.values("phone"))
 
 
 def suppressed_q(*, account: Account | int, field: str = "phone") -> Q:
-    """Rows whose `field` (an E.164 number) is opted out of `account` or blacklisted.
+    """Rows whose `field` (an E.164 number) `account` may not message.
 
-    Set-based: `contacts.exclude(suppressed_q(account=a))` keeps the sendable ones
-    (PostgreSQL hashes the suppression lists once), `contacts.filter(...)` finds the
-    suppressed ones; from a related model use `field="contact__phone"`.
+    Set-based: `contacts.filter(suppressed_q(account=a))` finds the suppressed
+    ones; from a related model use `field="contact__phone"`.
     """
     return Q(**{f"{field}__in": suppressed_phones(account=account)})
+
+
+def sendable_contacts(
+    *, account: Account | int, contact_list: ContactList | int
+) -> QuerySet[Contact]:
+    """The contacts of the account's list it may message: valid keepers, not suppressed.
+
+    What a quote counts and prices, and what dispatch sends to.
+    """
+    return Contact.objects.filter(
+        contact_list=contact_list,
+        contact_list__account=account,
+        status=Contact.Status.VALID,
+    ).exclude(suppressed_q(account=account))
 
 
 def with_opted_out(
     contacts: QuerySet[Contact], *, account: Account | int
 ) -> QuerySet[Contact]:
-    """Annotate `is_opted_out` (opt-out or blacklist) on a page of contacts.
+    """Annotate `is_opted_out` (may not be messaged) on a page of contacts.
 
-    Correlated EXISTS: two index probes per row, cheap for a page of 50 (unlike
-    `suppressed_q`, which reads the whole suppression lists).
+    Correlated EXISTS over the same lists as `suppressed_phones`: two index probes
+    per row, cheap for a page of 50, where the UNION would read both lists whole.
     """
-    opted_out = OptOut.objects.filter(account=account, phone=OuterRef("phone"))
-    blacklisted = BlacklistEntry.objects.filter(phone=OuterRef("phone"))
+    opted_out, blacklisted = _suppression_lists(account)
     return contacts.annotate(
         is_opted_out=ExpressionWrapper(
-            Q(Exists(opted_out)) | Q(Exists(blacklisted)), output_field=BooleanField()
+            Q(Exists(opted_out.filter(phone=OuterRef("phone"))))
+            | Q(Exists(blacklisted.filter(phone=OuterRef("phone")))),
+            output_field=BooleanField(),
         )
+    )
+
+
+def suppressed_count(*, contacts: QuerySet[Contact], account: Account | int) -> int:
+    """How many valid contacts of `contacts` campaigns will skip (opt-out or blacklist)."""
+    return (
+        contacts.filter(status=Contact.Status.VALID)
+        .filter(suppressed_q(account=account))
+        .count()
     )
 
 
 def opted_out_count(*, contact_list: ContactList) -> int:
     """Valid contacts of the list that campaigns will skip (opt-out or blacklist)."""
-    return (
-        contact_list.contacts.filter(status=Contact.Status.VALID)
-        .filter(suppressed_q(account=contact_list.account_id))
-        .count()
+    return suppressed_count(
+        contacts=contact_list.contacts.all(), account=contact_list.account_id
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError, NotFound
 from accounts.models import Account
+from contacts.error_codes import ContactErrorCode
 from contacts.models import Contact, ContactImport, ContactList, ContactSource
 from contacts.phones import PhoneNormalizer
 from contacts.reasons import DUPLICATE
@@ -119,7 +120,8 @@ def _check_attributes(rows: Sequence[NewContact]) -> None:
                             "%(key)s"
                         )
                         % {"key": key}
-                    }
+                    },
+                    code=ContactErrorCode.INVALID_ATTRIBUTE,
                 )
 
 
@@ -141,7 +143,8 @@ def contacts_add(
                     "At most %(max)d contacts per request; upload a file for more."
                 )
                 % {"max": MAX_CONTACTS_PER_REQUEST}
-            }
+            },
+            code=ContactErrorCode.TOO_MANY_CONTACTS,
         )
     _check_attributes(rows)
     normalize = PhoneNormalizer(default_region).normalize

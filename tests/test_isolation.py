@@ -31,7 +31,7 @@ def _api_key(account: Account) -> dict[str, object]:
 def _campaign(account: Account) -> dict[str, object]:
     from campaigns.services import campaign_create
 
-    campaign = campaign_create(account=account, data={"name": "victim"})
+    campaign = campaign_create(account=account, name="victim")
     return {"campaign_id": campaign.pk, "pk": campaign.pk}
 
 

@@ -6,25 +6,24 @@ from collections.abc import Callable
 from functools import wraps
 
 from django import forms
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import AccountRequest
-from accounts.errors import DomainError, NotFound
-from campaigns.forms import add_service_errors, changes
+from accounts.errors import DomainError
+from accounts.forms import add_domain_errors
+from campaigns.forms import changes
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get
 from campaigns.services import campaign_update
 
 
 def load_campaign(request: AccountRequest, pk: int) -> Campaign:
-    """The current account's campaign; any other id is a plain 404 page."""
-    try:
-        return campaign_get(account=request.account, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    """The current account's campaign; any other id is a plain 404 page
+    (`DomainErrorMiddleware` turns the selector's NotFound into it)."""
+    return campaign_get(account=request.account, pk=pk)
 
 
 def in_account_timezone(
@@ -68,10 +67,10 @@ def save_step(request: AccountRequest, campaign: Campaign, form: forms.Form) -> 
             campaign_update(
                 account=request.account,
                 pk=campaign.pk,
-                data=changed,
+                **changed,
                 actor=request.user,
             )
     except DomainError as exc:
-        add_service_errors(form, exc)
+        add_domain_errors(form, exc)
         return False
     return True

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
-from campaigns.forms import ConfirmForm, add_service_errors
+from accounts.forms import add_domain_errors
+from campaigns.forms import ConfirmForm
 from campaigns.models import Campaign
 from campaigns.pricing import price_summary
 from campaigns.services import campaign_confirm, maintenance_warning
@@ -71,7 +72,7 @@ def campaign_confirm_step(request: AccountRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except DomainError as exc:
-            add_service_errors(form, exc)
+            add_domain_errors(form, exc)
         else:
             messages.success(request, _confirmed_message(campaign))
             if warning := maintenance_warning(

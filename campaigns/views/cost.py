@@ -65,7 +65,7 @@ def quote_context(campaign: Campaign) -> dict[str, Any]:
         "quote": campaign.quote,
         "insights": insights,
         "histogram": _histogram(campaign),
-        "capped": (campaign.valid_recipients or 0) - (campaign.total_contacts or 0),
+        "capped": (campaign.valid_recipients or 0) - (campaign.recipient_count or 0),
         "fixes": fixes,
         "fix_names": [fix["fix"] for fix in fixes],
         "ucs2_fields": sorted(

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
-from campaigns.forms import SetupForm, add_service_errors
+from accounts.forms import add_domain_errors
+from campaigns.forms import SetupForm
 from campaigns.models import Campaign
 from campaigns.services import campaign_create
 from campaigns.states import EDITABLE
@@ -42,10 +43,10 @@ def campaign_new(request: AccountRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             campaign = campaign_create(
-                account=request.account, data=form.cleaned_data, actor=request.user
+                account=request.account, actor=request.user, **form.cleaned_data
             )
         except DomainError as exc:
-            add_service_errors(form, exc)
+            add_domain_errors(form, exc)
         else:
             return go(request, reverse("campaigns:message", args=[campaign.pk]))
     return _render(request, form, None)

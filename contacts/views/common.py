@@ -1,27 +1,13 @@
-"""What the contact views share: 404 for other accounts' ids, HTMX navigation."""
+"""What the contact views share: HTMX navigation, the way back, query ids."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import AccountRequest
-from accounts.errors import NotFound
-
-T = TypeVar("T")
-
-
-def get_or_404(selector: Callable[..., T], request: AccountRequest, pk: int) -> T:
-    """`selector(account=..., pk=...)`, with another account's id as a 404 page."""
-    try:
-        return selector(account=request.account, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
 
 
 def go(request: AccountRequest, url: str) -> HttpResponse:

@@ -25,7 +25,7 @@ from contacts.models import ContactImport
 from contacts.regions import region_choices
 from contacts.selectors import contact_import_get, contact_lists_for_account
 from contacts.services import contact_list_create
-from contacts.views.common import get_or_404, optional_int
+from contacts.views.common import optional_int
 
 Status = ContactImport.Status
 
@@ -76,7 +76,7 @@ def upload(request: AccountRequest) -> HttpResponse:
 @account_required
 def columns(request: AccountRequest, pk: int) -> HttpResponse:
     """Step 2: preview the first rows and say what each column holds, then import."""
-    contact_import = get_or_404(contact_import_get, request, pk)
+    contact_import = contact_import_get(account=request.account, pk=pk)
     if contact_import.queued_at or contact_import.status != Status.PENDING:
         return redirect("contacts:import", pk=contact_import.pk)
     rows = import_preview(contact_import)
@@ -110,7 +110,7 @@ def import_detail(request: AccountRequest, pk: int) -> HttpResponse:
 
     Polling stops with HTMX's 286 once the import has finished.
     """
-    contact_import = get_or_404(contact_import_get, request, pk)
+    contact_import = contact_import_get(account=request.account, pk=pk)
     if contact_import.status == Status.PENDING and not contact_import.queued_at:
         return redirect("contacts:import_columns", pk=contact_import.pk)
     finished = contact_import.status in (Status.COMPLETED, Status.FAILED)
@@ -132,7 +132,7 @@ def import_detail(request: AccountRequest, pk: int) -> HttpResponse:
 @require_GET
 def import_errors(request: AccountRequest, pk: int) -> StreamingHttpResponse:
     """The rejected rows of an import as CSV: row, value as given, reason."""
-    return error_report_response(get_or_404(contact_import_get, request, pk))
+    return error_report_response(contact_import_get(account=request.account, pk=pk))
 
 
 def _percent(contact_import: ContactImport) -> int:

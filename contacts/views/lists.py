@@ -24,7 +24,7 @@ from contacts.selectors import (
     opted_out_count,
 )
 from contacts.services import contact_delete, contact_list_create, contact_list_delete
-from contacts.views.common import back_to, get_or_404, go, optional_int
+from contacts.views.common import back_to, go, optional_int
 
 LISTS_PER_PAGE = 25
 CONTACTS_PER_PAGE = 50
@@ -53,7 +53,7 @@ def lists(request: AccountRequest) -> HttpResponse:
 @require_GET
 def list_detail(request: AccountRequest, pk: int) -> HttpResponse:
     """A list's contacts in file order: search, filter by status, keyset pages."""
-    contact_list = get_or_404(contact_list_get, request, pk)
+    contact_list = contact_list_get(account=request.account, pk=pk)
     status = request.GET.get("status", "")
     status = status if status in Contact.Status.values else ""
     query = request.GET.get("q", "").strip()
@@ -91,7 +91,7 @@ def list_detail(request: AccountRequest, pk: int) -> HttpResponse:
 @require_GET
 def list_export(request: AccountRequest, pk: int) -> StreamingHttpResponse:
     """Download the list (or one status of it) as CSV."""
-    contact_list = get_or_404(contact_list_get, request, pk)
+    contact_list = contact_list_get(account=request.account, pk=pk)
     return list_export_response(contact_list, status=request.GET.get("status", ""))
 
 
@@ -99,7 +99,7 @@ def list_export(request: AccountRequest, pk: int) -> StreamingHttpResponse:
 @require_POST
 def list_delete(request: AccountRequest, pk: int) -> HttpResponse:
     """Delete a list with all its contacts."""
-    contact_list = get_or_404(contact_list_get, request, pk)
+    contact_list = contact_list_get(account=request.account, pk=pk)
     contact_list_delete(contact_list=contact_list)
     messages.success(
         request, _("List “%(name)s” deleted.") % {"name": contact_list.name}
@@ -111,7 +111,7 @@ def list_delete(request: AccountRequest, pk: int) -> HttpResponse:
 @require_POST
 def contact_delete_view(request: AccountRequest, pk: int) -> HttpResponse:
     """Delete one contact; back to the page (filters kept) it was deleted from."""
-    contact = get_or_404(contact_get, request, pk)
+    contact = contact_get(account=request.account, pk=pk)
     contact_delete(contact=contact)
     messages.success(
         request,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import AccountRequest, account_required
-from accounts.errors import DomainError, NotFound
+from accounts.errors import DomainError
 from contacts.files import FileRejected
 from contacts.forms import OptOutForm, OptOutImportForm
 from contacts.models import OptOut
@@ -85,10 +85,7 @@ def optouts_import_view(request: AccountRequest) -> HttpResponse:
 @require_POST
 def optout_delete(request: AccountRequest, pk: int) -> HttpResponse:
     """Let a number receive campaigns again."""
-    try:
-        phone = optout_remove(account=request.account, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    phone = optout_remove(account=request.account, pk=pk)
     messages.success(
         request, _("%(phone)s can receive campaigns again.") % {"phone": phone}
     )

@@ -17,8 +17,8 @@ TEXT = "Saldi di primavera: -30% su tutto fino a domenica. Codice SPRING."
 
 def configured(account: Account, contact_list: ContactList, **data: Any) -> Campaign:
     """A CONFIGURED SMS campaign to `contact_list`."""
-    values = {"name": "Primavera", "text": TEXT, "contact_list": contact_list.pk}
-    return campaign_create(account=account, data={**values, **data})
+    values = {"name": "Primavera", "text": TEXT, "contact_list": contact_list}
+    return campaign_create(account=account, **{**values, **data})
 
 
 def priced(account: Account, contact_list: ContactList, **data: Any) -> Campaign:

@@ -58,7 +58,9 @@ def test_uc006_flow(api, account, contact_list):
     assert body["status"] == "COST_CALCULATED"
     assert body["totalRecipients"] == 12
     assert body["validRecipients"] == 10
-    assert body["invalidRecipients"] == 1
+    # UC-006: invalid = total - valid = malformed + duplicates + opted out.
+    assert body["invalidRecipients"] == 2
+    assert body["malformedRecipients"] == 1
     assert body["duplicateRecipients"] == 1
     assert body["blacklistedRecipients"] == 0
     assert body["estimatedParts"] == 10  # the seed text fits one GSM-7 part

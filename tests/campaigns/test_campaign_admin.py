@@ -23,7 +23,7 @@ def staff_client(client, db):
 
 def test_changelist_filters_by_status_and_channel(staff_client, account, contact_list):
     configured(account, contact_list, name="Saldi")
-    campaign_create(account=account, data={"name": "Rich", "channel": "rcs"})
+    campaign_create(account=account, name="Rich", channel="rcs")
     html = staff_client.get("/admin/campaigns/campaign/").content.decode()
     assert "Saldi" in html
     assert "Rich" in html
@@ -35,7 +35,7 @@ def test_changelist_filters_by_status_and_channel(staff_client, account, contact
 
 
 def test_editable_campaign_changes_through_the_service(staff_client, account):
-    campaign = campaign_create(account=account, data={"name": "Promo"})
+    campaign = campaign_create(account=account, name="Promo")
     url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
     form = {"name": "Promo", "text": "Ciao", "sender": "ShopItalia"}
     response = staff_client.post(url, {**form, **_inline_management()})
@@ -45,7 +45,7 @@ def test_editable_campaign_changes_through_the_service(staff_client, account):
 
 
 def test_service_refusal_is_a_field_error(staff_client, account):
-    campaign = campaign_create(account=account, data={"name": "Promo"})
+    campaign = campaign_create(account=account, name="Promo")
     url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
     response = staff_client.post(
         url, {"name": "Promo", "sender": "Bad sender!!", **_inline_management()}

@@ -15,7 +15,7 @@ from tests.campaigns.builders import configured, priced, scheduled
 @pytest.mark.smoke
 def test_list_shows_campaigns_with_status_badges(client_logged, account, contact_list):
     configured(account, contact_list, name="Saldi estivi")
-    campaign_create(account=account, data={"name": "Bozza", "channel": "whatsapp"})
+    campaign_create(account=account, name="Bozza", channel="whatsapp")
     response = client_logged.get("/campaigns/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -31,7 +31,7 @@ def test_list_is_empty_with_a_call_to_action(client_logged):
 
 def test_filters_and_search(client_logged, account, contact_list):
     configured(account, contact_list, name="Saldi estivi")
-    campaign_create(account=account, data={"name": "Black Friday", "channel": "rcs"})
+    campaign_create(account=account, name="Black Friday", channel="rcs")
     by_status = client_logged.get("/campaigns/", {"status": "DRAFT"}).content.decode()
     assert "Black Friday" in by_status
     assert "Saldi estivi" not in by_status
@@ -49,7 +49,7 @@ def test_filters_and_search(client_logged, account, contact_list):
 
 
 def test_list_hides_other_accounts(client_logged, other_account):
-    campaign_create(account=other_account, data={"name": "Not yours"})
+    campaign_create(account=other_account, name="Not yours")
     assert "Not yours" not in client_logged.get("/campaigns/").content.decode()
 
 
@@ -83,7 +83,7 @@ def test_detail_shows_settings_quote_and_history(client_logged, account, contact
 
 
 def test_detail_of_a_draft_offers_to_continue(client_logged, account):
-    campaign = campaign_create(account=account, data={"name": "Bozza"})
+    campaign = campaign_create(account=account, name="Bozza")
     html = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert f'href="/campaigns/{campaign.pk}/message/">Continue setup' in html
 
@@ -113,12 +113,12 @@ def test_cancel_twice_is_a_flash_not_a_crash(client_logged, account, contact_lis
 
 
 def test_cancel_needs_post(client_logged, account):
-    campaign = campaign_create(account=account, data={"name": "Bozza"})
+    campaign = campaign_create(account=account, name="Bozza")
     assert client_logged.get(f"/campaigns/{campaign.pk}/cancel/").status_code == 405
 
 
 def test_another_accounts_campaign_is_404(client_logged, other_account):
-    campaign = campaign_create(account=other_account, data={"name": "Not yours"})
+    campaign = campaign_create(account=other_account, name="Not yours")
     assert client_logged.get(f"/campaigns/{campaign.pk}/").status_code == 404
 
 

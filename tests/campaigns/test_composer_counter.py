@@ -12,12 +12,12 @@ from tests.campaigns.conftest import make_list
 
 @pytest.fixture
 def sms(account):
-    return campaign_create(account=account, data={"name": "Promo"})
+    return campaign_create(account=account, name="Promo")
 
 
 @pytest.fixture
 def rcs(account):
-    return campaign_create(account=account, data={"name": "Rich", "channel": "rcs"})
+    return campaign_create(account=account, name="Rich", channel="rcs")
 
 
 def count(client, campaign, text: str, **extra) -> str:

@@ -23,7 +23,9 @@ def test_two_concurrent_confirms_one_winner():
     contact_list = make_list(account, italian_rows(100))
     campaign = campaign_create(
         account=account,
-        data={"name": "R", "text": "Ciao", "contact_list": contact_list.pk},
+        name="R",
+        text="Ciao",
+        contact_list=contact_list,
     )
     campaign_calculate(account=account, pk=campaign.pk)
     outcomes: list[str] = []
@@ -58,7 +60,7 @@ def test_at_most_ten_active_campaigns(account, settings):
     ids = [
         campaign_create(
             account=account,
-            data={"name": f"c{i}", "text": "x", "contact_list": contact_list.pk},
+            **{"name": f"c{i}", "text": "x", "contact_list": contact_list},
         ).pk
         for i in range(3)
     ]

@@ -14,7 +14,7 @@ def _campaign(account: Account, text: str, rows: list[dict], **extra) -> Campaig
     contact_list = make_list(account, rows)
     campaign = campaign_create(
         account=account,
-        data={"name": "P", "text": text, "contact_list": contact_list.pk, **extra},
+        **{"name": "P", "text": text, "contact_list": contact_list, **extra},
     )
     return campaign_calculate(account=account, pk=campaign.pk)
 

@@ -36,7 +36,7 @@ def test_calculate_then_see_the_breakdown(client_logged, account, contact_list):
 
 
 def test_calculating_without_a_list_says_why(client_logged, account):
-    campaign = campaign_create(account=account, data={"name": "P", "text": "Ciao"})
+    campaign = campaign_create(account=account, name="P", text="Ciao")
     response = client_logged.post(
         f"/campaigns/{campaign.pk}/cost/", HTTP_HX_REQUEST="true"
     )

@@ -17,7 +17,7 @@ ROWS = [
 
 @pytest.fixture
 def draft(account):
-    return campaign_create(account=account, data={"name": "Promo"})
+    return campaign_create(account=account, name="Promo")
 
 
 @pytest.fixture
@@ -86,9 +86,7 @@ def test_too_long_sms_is_refused(client_logged, draft, settings):
 
 
 def test_whatsapp_needs_a_template_or_text(client_logged, account):
-    campaign = campaign_create(
-        account=account, data={"name": "WA", "channel": "whatsapp"}
-    )
+    campaign = campaign_create(account=account, name="WA", channel="whatsapp")
     response = client_logged.post(
         f"/campaigns/{campaign.pk}/message/", {"sender": ""}, HTTP_HX_REQUEST="true"
     )

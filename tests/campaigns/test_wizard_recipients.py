@@ -12,7 +12,7 @@ from tests.campaigns.conftest import make_list
 
 @pytest.fixture
 def composed(account):
-    return campaign_create(account=account, data={"name": "Promo", "text": TEXT})
+    return campaign_create(account=account, name="Promo", text=TEXT)
 
 
 def test_lists_are_shown_with_their_counts(client_logged, composed, contact_list):

@@ -1,0 +1,377 @@
+"""The campaign API's request and response bodies, and their mapping to the domain.
+
+Requests accept both documents' shapes (`message`/`text`, `contactList`/
+`contactListId`, `scheduledTime`/`scheduledDate`, lower- or upper-case channels);
+responses carry both documents' field names. This module is the only place that
+knows those spellings: services take `CampaignSettings` in the domain's names.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from ninja.errors import ValidationError
+from pydantic import ConfigDict
+from pydantic import ValidationError as PydanticError
+
+from accounts.errors import DomainError
+from accounts.models import Account
+from accounts.money import to_cents
+from campaigns.error_codes import CampaignErrorCode
+from campaigns.models import Campaign
+from campaigns.services import CampaignSettings
+from contacts.models import ContactList
+from contacts.selectors import contact_lists_for_account
+from messaging.models import Channel
+
+
+class CampaignIn(Schema):
+    """Campaign settings; every field optional so PUT can change just some."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = None
+    description: str | None = None
+    channel: str | None = Field(None, description="sms, rcs or whatsapp (any case)")
+    sender: str | None = None
+    message: str | None = Field(
+        None, description="SMS text, or the template id for RCS/WhatsApp (guide)"
+    )
+    text: str | None = Field(None, description="Message text (UC-006)")
+    templateId: str | None = None
+    templateVariables: dict[str, str] | None = None
+    contactList: int | str | None = Field(None, description="Contact list id (guide)")
+    contactListId: int | str | None = Field(
+        None, description="Contact list id (UC-006)"
+    )
+    unicode: bool | None = None
+    transliterateFields: bool | None = None
+    fallback: bool | None = None
+    fallbackText: str | None = None
+    simulation: bool | None = None
+    sendImmediately: bool | None = None
+    scheduledTime: datetime | None = None
+    scheduledDate: datetime | None = None
+    goalContactCount: int | None = None
+
+
+class CalculateIn(Schema):
+    goalContactCount: int | None = None
+
+
+class ConfirmIn(Schema):
+    model_config = ConfigDict(extra="ignore")
+
+    sendImmediately: bool | None = None
+    scheduledDate: datetime | None = None
+    scheduledTime: datetime | None = None
+    simulation: bool | None = None
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    description: str
+    channel: str
+    status: str
+    sender: str
+    text: str
+    message: str
+    templateId: str
+    templateVariables: dict
+    contactListId: int | None
+    contactList: int | None
+    unicode: bool
+    transliterateFields: bool
+    fallback: bool
+    fallbackText: str
+    simulation: bool
+    sendImmediately: bool
+    scheduledTime: datetime | None
+    scheduledDate: datetime | None
+    goalContactCount: int | None
+    createdAt: datetime
+    updatedAt: datetime
+    configuredAt: datetime | None
+    calculatedAt: datetime | None
+    confirmedAt: datetime | None
+    canceledAt: datetime | None
+    totalRecipients: int | None
+    validRecipients: int | None
+    invalidRecipients: int | None
+    malformedRecipients: int | None
+    duplicateRecipients: int | None
+    blacklistedRecipients: int | None
+    totalContacts: int | None
+    estimatedParts: int | None
+    estimatedCost: Decimal | None
+    reservedAmount: Decimal
+
+
+class CalculateOut(Schema):
+    id: int
+    status: str
+    totalRecipients: int
+    validRecipients: int
+    invalidRecipients: int = Field(
+        description="totalRecipients - validRecipients: malformed + duplicate + "
+        "opted out or blacklisted (UC-006)"
+    )
+    malformedRecipients: int
+    duplicateRecipients: int
+    blacklistedRecipients: int
+    excludedRecipients: int = Field(description="The same as invalidRecipients")
+    estimatedParts: int
+    encoding: str
+    partsPerMessage: int | None
+    totalContacts: int
+    estimatedCost: Decimal
+    costPerMessage: Decimal
+    currency: str
+    estimatedDuration: str
+    calculatedAt: datetime
+    byCountry: list[dict]
+    partsHistogram: dict[str, int]
+    insights: dict
+
+
+class ChannelCost(Schema):
+    count: int
+    cost: Decimal
+
+
+class PriceOut(Schema):
+    id: int
+    campaignId: int
+    totalRecipients: int
+    totalContacts: int
+    estimatedParts: int
+    pricePerMessage: Decimal
+    totalPrice: Decimal
+    estimatedCost: Decimal
+    currency: str
+    availableCredit: Decimal
+    sufficient: bool
+    creditAfter: Decimal
+    breakdown: dict[str, ChannelCost]
+    byCountry: list[dict]
+
+
+class ConfirmOut(Schema):
+    id: int
+    status: str
+    sendImmediately: bool
+    scheduledTime: datetime | None
+    scheduledDate: datetime | None
+    confirmedAt: datetime
+    reservedAmount: Decimal
+    simulation: bool
+    message: str
+    warnings: list[str]
+
+
+class ListFilters(Schema):
+    status: str = ""
+    channel: str = ""
+    q: str = ""
+
+
+def aware(account_tz: str, when: datetime | None) -> datetime | None:
+    """A time without offset is the account's local time."""
+    if when is None or timezone.is_aware(when):
+        return when
+    return when.replace(tzinfo=ZoneInfo(account_tz))
+
+
+# Domain fields the two documents spell differently: errors use the client's spelling.
+API_NAMES: dict[str, tuple[str, ...]] = {
+    "contact_list": ("contactListId", "contactList"),
+    "scheduled_at": ("scheduledTime", "scheduledDate"),
+    "text": ("text", "message"),
+    "template_id": ("templateId", "message"),
+}
+_SIMPLE = {
+    "name": "name",
+    "description": "description",
+    "sender": "sender",
+    "text": "text",
+    "templateId": "template_id",
+    "templateVariables": "template_variables",
+    "unicode": "unicode",
+    "transliterateFields": "transliterate_fields",
+    "fallback": "fallback",
+    "fallbackText": "fallback_text",
+    "simulation": "simulation",
+    "sendImmediately": "send_immediately",
+    "goalContactCount": "goal_contact_count",
+}
+
+
+def contact_list_from_reference(*, account: Account, ref: int | str) -> ContactList:
+    """The account's list a request names: an id (87, "87", "list_87"), else a name.
+
+    The guide names lists by handle ("all_users"); the newest list of that name wins.
+    """
+    lists = contact_lists_for_account(account=account)
+    text = str(ref).strip()
+    digits = text.rsplit("_", 1)[-1]
+    found = lists.filter(pk=int(digits)).first() if digits.isdigit() else None
+    found = found or lists.filter(name=text).first()
+    if found is None:
+        raise DomainError(
+            {"contact_list": _("Contact list not found.")},
+            code=CampaignErrorCode.CONTACT_LIST_NOT_FOUND,
+        )
+    return found
+
+
+def settings_from(
+    payload: CampaignIn, *, account: Account, channel: str
+) -> CampaignSettings:
+    """Map the request (either document's names) to the services' settings."""
+    given = payload.model_dump(exclude_unset=True)
+    data: dict[str, Any] = {
+        field: given[api_name]
+        for api_name, field in _SIMPLE.items()
+        if given.get(api_name) is not None
+    }
+    if given.get("channel"):
+        data["channel"] = given["channel"]
+        channel = str(given["channel"]).upper()
+    if given.get("message") is not None:
+        key = "text" if channel == Channel.SMS else "template_id"
+        data.setdefault(key, given["message"])
+    list_given = [k for k in ("contactListId", "contactList") if k in given]
+    if list_given and given[list_given[0]] is not None:
+        data["contact_list"] = contact_list_from_reference(
+            account=account, ref=given[list_given[0]]
+        )
+    when = given.get("scheduledDate") or given.get("scheduledTime")
+    if when is not None:
+        data["scheduled_at"] = aware(account.timezone, when)
+    return CampaignSettings(**data)
+
+
+def campaign_out(campaign: Campaign) -> dict[str, Any]:
+    message = campaign.text if campaign.channel == Channel.SMS else campaign.template_id
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "description": campaign.description,
+        "channel": campaign.channel,
+        "status": campaign.status,
+        "sender": campaign.sender,
+        "text": campaign.text,
+        "message": message or campaign.text,
+        "templateId": campaign.template_id,
+        "templateVariables": campaign.template_variables,
+        "contactListId": campaign.contact_list_id,
+        "contactList": campaign.contact_list_id,
+        "unicode": campaign.unicode,
+        "transliterateFields": campaign.transliterate_fields,
+        "fallback": campaign.fallback,
+        "fallbackText": campaign.fallback_text,
+        "simulation": campaign.simulation,
+        "sendImmediately": campaign.send_immediately,
+        "scheduledTime": campaign.scheduled_at,
+        "scheduledDate": campaign.scheduled_at,
+        "goalContactCount": campaign.goal_contact_count,
+        "createdAt": campaign.created_at,
+        "updatedAt": campaign.updated_at,
+        "configuredAt": campaign.configured_at,
+        "calculatedAt": campaign.calculated_at,
+        "confirmedAt": campaign.confirmed_at,
+        "canceledAt": campaign.canceled_at,
+        "totalRecipients": campaign.total_recipients,
+        "validRecipients": campaign.valid_recipients,
+        "invalidRecipients": campaign.invalid_recipients,
+        "malformedRecipients": campaign.malformed_recipients,
+        "duplicateRecipients": campaign.duplicate_recipients,
+        "blacklistedRecipients": campaign.blacklisted_recipients,
+        "totalContacts": campaign.recipient_count,
+        "estimatedParts": campaign.estimated_parts,
+        "estimatedCost": campaign.estimated_cost,
+        "reservedAmount": to_cents(campaign.reserved_amount),
+    }
+
+
+def optional_body(request: HttpRequest, schema: type[Schema]) -> Schema:
+    """Parse a body that the documents send sometimes and sometimes not at all."""
+    raw = request.body.strip()
+    if request.content_type in {
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    }:
+        raw = b""  # a bodiless POST from a form-minded client
+    try:
+        return schema.model_validate(json.loads(raw) if raw else {})
+    except json.JSONDecodeError as exc:
+        raise DomainError({"body": "Malformed JSON"}) from exc
+    except PydanticError as exc:
+        raise ValidationError(exc.errors()) from exc
+
+
+def body_doc(schema: type[Schema]) -> dict:
+    return {
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": schema.model_json_schema()}},
+        }
+    }
+
+
+def calculation_out(campaign: Campaign) -> dict[str, Any]:
+    """calculateGoal's answer: UC-006's counts, then the breakdowns."""
+    quote = campaign.quote
+    return {
+        "id": campaign.pk,
+        "status": campaign.status,
+        "totalRecipients": campaign.total_recipients,
+        "validRecipients": campaign.valid_recipients,
+        "invalidRecipients": campaign.invalid_recipients,
+        "malformedRecipients": campaign.malformed_recipients,
+        "duplicateRecipients": campaign.duplicate_recipients,
+        "blacklistedRecipients": campaign.blacklisted_recipients,
+        "excludedRecipients": campaign.invalid_recipients,
+        "estimatedParts": campaign.estimated_parts,
+        "encoding": campaign.encoding,
+        "partsPerMessage": campaign.parts_per_message,
+        "totalContacts": campaign.recipient_count,
+        "estimatedCost": campaign.estimated_cost,
+        "costPerMessage": campaign.cost_per_message,
+        "currency": quote["currency"],
+        "estimatedDuration": quote["estimatedDuration"],
+        "calculatedAt": campaign.calculated_at,
+        "byCountry": quote["byCountry"],
+        "partsHistogram": quote["partsHistogram"],
+        "insights": quote["insights"],
+    }
+
+
+def confirmation_out(campaign: Campaign, *, warning: str) -> dict[str, Any]:
+    """confirm's answer, with the maintenance-window warning if any."""
+    message = (
+        "Campaign confirmed. Sending starts at scheduled time."
+        if campaign.scheduled_at
+        else "Campaign confirmed. Sending starts now."
+    )
+    return {
+        "id": campaign.pk,
+        "status": campaign.status,
+        "sendImmediately": campaign.send_immediately,
+        "scheduledTime": campaign.scheduled_at,
+        "scheduledDate": campaign.scheduled_at,
+        "confirmedAt": campaign.confirmed_at,
+        "reservedAmount": to_cents(campaign.reserved_amount),
+        "simulation": campaign.simulation,
+        "message": message,
+        "warnings": [warning] if warning else [],
+    }
