@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.error_codes import AccountErrorCode, CommonErrorCode
+
+M = TypeVar("M", bound=Model)
 
 
 class DomainError(Exception):
@@ -78,3 +82,15 @@ class InsufficientCredit(DomainError):
             },
             code=AccountErrorCode.INSUFFICIENT_CREDIT,
         )
+
+
+def one_or_not_found(rows: QuerySet[M], **filters: Any) -> M:
+    """The row of `rows` matching `filters`, or NotFound: every scoped fetch by id.
+
+    Callers pass a queryset already scoped to the account, so another tenant's id
+    is indistinguishable from one that never existed.
+    """
+    found = rows.filter(**filters).first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.errors import NotFound
+from accounts.errors import one_or_not_found
 from accounts.models import Account
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.states import ACTIVE
@@ -16,10 +16,7 @@ def campaign_get(*, account: Account, pk: int, for_update: bool = False) -> Camp
     campaigns = Campaign.objects.filter(account=account)
     if for_update:
         campaigns = campaigns.select_for_update(of=("self",))
-    campaign = campaigns.select_related("contact_list").filter(pk=pk).first()
-    if campaign is None:
-        raise NotFound()
-    return campaign
+    return one_or_not_found(campaigns.select_related("contact_list"), pk=pk)
 
 
 def campaigns_for_account(

@@ -18,7 +18,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
-from accounts.errors import NotFound
+from accounts.errors import one_or_not_found
 from accounts.models import Account
 from contacts.models import (
     BlacklistEntry,
@@ -38,10 +38,7 @@ def contact_lists_for_account(*, account: Account) -> QuerySet[ContactList]:
 
 def contact_list_get(*, account: Account, pk: int) -> ContactList:
     """One of the account's lists; NotFound for anyone else's."""
-    contact_list = contact_lists_for_account(account=account).filter(pk=pk).first()
-    if contact_list is None:
-        raise NotFound()
-    return contact_list
+    return one_or_not_found(contact_lists_for_account(account=account), pk=pk)
 
 
 def contacts_overview(*, account: Account) -> dict[str, int]:
@@ -54,26 +51,14 @@ def contacts_overview(*, account: Account) -> dict[str, int]:
 
 def contact_get(*, account: Account, pk: int) -> Contact:
     """A contact in one of the account's lists; NotFound otherwise."""
-    contact = (
-        Contact.objects.select_related("contact_list")
-        .filter(pk=pk, contact_list__account=account)
-        .first()
-    )
-    if contact is None:
-        raise NotFound()
-    return contact
+    contacts = Contact.objects.filter(contact_list__account=account)
+    return one_or_not_found(contacts.select_related("contact_list"), pk=pk)
 
 
 def contact_import_get(*, account: Account, pk: int) -> ContactImport:
     """One of the account's imports, with its list; NotFound otherwise."""
-    contact_import = (
-        ContactImport.objects.select_related("contact_list")
-        .filter(pk=pk, account=account)
-        .first()
-    )
-    if contact_import is None:
-        raise NotFound()
-    return contact_import
+    imports = ContactImport.objects.filter(account=account)
+    return one_or_not_found(imports.select_related("contact_list"), pk=pk)
 
 
 def imports_for_list(*, contact_list: ContactList) -> QuerySet[ContactImport]:
