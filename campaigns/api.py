@@ -6,6 +6,7 @@ parses, calls one service inside `errors_named_as_sent`, and maps the result.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query
 from ninja.responses import Status
@@ -14,7 +15,7 @@ from accounts.api import Fail
 from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
-from campaigns import services
+from campaigns import sending, services
 from campaigns.pricing import price_summary
 from campaigns.schemas import (
     API_NAMES,
@@ -25,17 +26,30 @@ from campaigns.schemas import (
     ConfirmIn,
     ConfirmOut,
     ListFilters,
+    MessagesPage,
     PriceOut,
+    StatsOut,
+    Uc006StatsOut,
+    Uc006StatsPage,
     aware,
     body_doc,
     calculation_out,
     campaign_out,
     confirmation_out,
+    message_out,
     optional_body,
     settings_from,
+    stats_out,
+    uc006_stats_out,
 )
-from campaigns.selectors import campaign_get, campaigns_for_account
+from campaigns.selectors import (
+    campaign_get,
+    campaign_messages_page,
+    campaigns_for_account,
+)
 from campaigns.states import Status as CampaignStatus
+from campaigns.stats import campaign_stats
+from campaigns.tasks import fan_out
 from messaging.models import Channel
 
 router = DualRouter(tags=["Campaigns"])
@@ -147,3 +161,77 @@ def campaign_confirm(request: HttpRequest, campaign_id: int):
         account=request.account, when=campaign.scheduled_at
     )
     return confirmation_out(campaign, warning=warning)
+
+
+def _stats_campaign(request: HttpRequest, campaign_id: int):
+    campaign = campaign_get(account=request.account, pk=campaign_id)
+    campaign.account = request.account
+    return campaign_stats(campaign)
+
+
+@router.get("/campaigns/{int:campaign_id}/stats", response={200: StatsOut, **ERRORS})
+def campaign_stats_api(request: HttpRequest, campaign_id: int):
+    """Delivery statistics in the guide's shape; rates are fractions of `sent`."""
+    return stats_out(_stats_campaign(request, campaign_id))
+
+
+@router.get(
+    "/campaigns/stats", response={200: Uc006StatsOut | Uc006StatsPage, **ERRORS}
+)
+def campaigns_stats_api(request: HttpRequest, campaignId: int | None = None):
+    """UC-006's statistics of one campaign (`?campaignId=`), or of the latest 50."""
+    if campaignId is not None:
+        return uc006_stats_out(_stats_campaign(request, campaignId))
+    campaigns = campaigns_for_account(account=request.account)[:50]
+    pages = []
+    for campaign in campaigns:
+        campaign.account = request.account
+        pages.append(uc006_stats_out(campaign_stats(campaign)))
+    return {"campaigns": pages}
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}/messages", response={200: MessagesPage, **ERRORS}
+)
+def campaign_messages_api(
+    request: HttpRequest,
+    campaign_id: int,
+    status: str = "",
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+):
+    """Per-recipient results in send order, a page at a time (`nextCursor`)."""
+    campaign = campaign_get(account=request.account, pk=campaign_id)
+    page = campaign_messages_page(
+        campaign=campaign, status=status, after=cursor, size=limit
+    )
+    return {
+        "messages": [message_out(m) for m in page.items],
+        "nextCursor": str(page.next_after) if page.next_after else None,
+    }
+
+
+def _lifecycle(action, request: HttpRequest, campaign_id: int):
+    return campaign_out(action(account=request.account, pk=campaign_id))
+
+
+@router.put("/campaigns/{int:campaign_id}/pause", response={200: CampaignOut, **ERRORS})
+def campaign_pause_api(request: HttpRequest, campaign_id: int):
+    """SENDING -> PAUSED: nothing new is sent; batches already on their way finish."""
+    return _lifecycle(sending.campaign_pause, request, campaign_id)
+
+
+@router.put(
+    "/campaigns/{int:campaign_id}/resume", response={200: CampaignOut, **ERRORS}
+)
+def campaign_resume_api(request: HttpRequest, campaign_id: int):
+    """PAUSED -> SENDING: the messages still queued go; nobody gets it twice."""
+    campaign = _lifecycle(sending.campaign_resume, request, campaign_id)
+    transaction.on_commit(lambda: fan_out(campaign_id))
+    return campaign
+
+
+@router.put("/campaigns/{int:campaign_id}/stop", response={200: CampaignOut, **ERRORS})
+def campaign_stop_api(request: HttpRequest, campaign_id: int):
+    """Cancel what is unsent (its credit released) and complete the campaign."""
+    return _lifecycle(sending.campaign_stop, request, campaign_id)

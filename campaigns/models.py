@@ -81,9 +81,19 @@ class Campaign(models.Model):
     cost_per_message = money_field(null=True, blank=True)
     # Bumped by every calculation: confirm reserves the price of the version it read.
     quote_version = models.PositiveIntegerField(default=0)
+    # The newest contact the quote counted: rows added to the list later are not
+    # part of what was confirmed, so sending stops there.
+    last_contact_id = models.BigIntegerField(null=True, blank=True)
     # Breakdowns: by country, by parts, personalization insights (see `quotes`).
     quote = models.JSONField(default=dict, blank=True)
     reserved_amount = money_field(default=Decimal("0"))
+    captured_amount = money_field(default=Decimal("0"))
+
+    # Sending.
+    gateway = models.CharField(_("route"), max_length=40, default="simulator")
+    recipients_frozen_at = models.DateTimeField(null=True, blank=True)
+    stop_requested_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -115,6 +125,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(reserved_amount__gte=0),
                 name="campaign_reserved_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(captured_amount__gte=0),
+                name="campaign_captured_not_negative",
             ),
             models.CheckConstraint(
                 condition=~Q(status="SCHEDULED") | Q(scheduled_at__isnull=False),

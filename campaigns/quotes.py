@@ -9,10 +9,11 @@ take seconds. Who may be messaged is the contacts app's rule (`sendable_contacts
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 
 from accounts.money import to_cents
@@ -44,6 +45,7 @@ class Quote:
     """The result of a cost calculation, stored on the campaign."""
 
     total: int
+    last_contact_id: int | None
     valid: int
     malformed: int
     duplicates: int
@@ -92,6 +94,7 @@ def quote_calculate(campaign: Campaign) -> Quote:
     """Validate the recipients and price the campaign as it is configured now."""
     counts = Contact.objects.filter(contact_list_id=campaign.contact_list_id).aggregate(
         total=Count("id"),
+        last_contact_id=Max("id"),
         malformed=Count("id", filter=Q(status=ContactStatus.INVALID)),
         duplicates=Count("id", filter=Q(status=ContactStatus.DUPLICATE)),
         blacklisted=Count(
@@ -167,6 +170,7 @@ def quote_calculate(campaign: Campaign) -> Quote:
     )
     return Quote(
         total=counts["total"],
+        last_contact_id=counts["last_contact_id"],
         valid=valid,
         malformed=counts["malformed"],
         duplicates=counts["duplicates"],
@@ -258,7 +262,10 @@ def _personalized_parts(
 
 
 def _field_rows(
-    campaign: Campaign, chosen: QuerySet[Contact], names: list[str]
+    campaign: Campaign,
+    chosen: QuerySet[Contact],
+    names: list[str],
+    leading: tuple[str, ...] = (),
 ) -> QuerySet:
     """Rows of (country, value of each placeholder), attributes read in SQL.
 
@@ -275,4 +282,35 @@ def _field_rows(
             alias = f"field_{i}"
             extracted[alias] = KT(f"attributes__{keys.get(name, name)}")
             columns.append(alias)
-    return chosen.order_by().annotate(**extracted).values_list("country", *columns)
+    return (
+        chosen.order_by()
+        .annotate(**extracted)
+        .values_list(*leading, "country", *columns)
+    )
+
+
+def recipient_messages(
+    campaign: Campaign, chosen: QuerySet[Contact]
+) -> Iterator[tuple[int, str, str, str, int, str]]:
+    """(contact id, phone, country, text, parts, encoding) for each recipient.
+
+    The same rendering and counting as the quote's personalized pass, so what is
+    sent, and what it costs, is what was priced.
+    """
+    text, unicode = campaign.text, campaign.unicode
+    forced = "UCS-2" if unicode else None
+    names = placeholders(text) if campaign.channel == Channel.SMS else []
+    rows = _field_rows(campaign, chosen, names, leading=("id", "phone"))
+    for contact_id, phone, country, *fields in rows.order_by("id").iterator(
+        chunk_size=5000
+    ):
+        values = dict(zip(names, fields, strict=True))
+        if campaign.transliterate_fields:
+            values = {k: segments.transliterate(v or "") for k, v in values.items()}
+        message = render(text, values) if names else text
+        if campaign.channel != Channel.SMS:
+            yield contact_id, phone, country, message, 1, ""
+            continue
+        n = segments.parts(message, forced)
+        gsm = not unicode and segments.is_gsm7(message)
+        yield contact_id, phone, country, message, n, "GSM-7" if gsm else "UCS-2"

@@ -28,9 +28,10 @@ from accounts.money import to_cents
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
 from campaigns.services import CampaignSettings
+from campaigns.stats import CampaignStats
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
-from messaging.models import Channel
+from messaging.models import Channel, Message
 
 
 class CampaignIn(Schema):
@@ -374,4 +375,143 @@ def confirmation_out(campaign: Campaign, *, warning: str) -> dict[str, Any]:
         "simulation": campaign.simulation,
         "message": message,
         "warnings": [warning] if warning else [],
+    }
+
+
+class StatsOut(Schema):
+    """The guide's statistics (rates are fractions of `sent`)."""
+
+    campaignId: int
+    name: str
+    status: str
+    simulation: bool
+    totalMessages: int
+    sent: int
+    delivered: int
+    failed: int
+    pending: int
+    awaitingReport: int
+    skipped: int
+    canceled: int
+    deliveryRate: float
+    failureRate: float
+    startTime: datetime | None
+    estimatedCompletionTime: datetime | None
+    completedAt: datetime | None
+    cost: Decimal
+    currency: str
+
+
+class Uc006Counts(Schema):
+    total: int
+    sent: int
+    delivered: int
+    undelivered: int
+    pending: int
+    deliveryRate: float = Field(description="Percent of sent, two decimals")
+
+
+class Uc006Cost(Schema):
+    totalCredits: Decimal
+    currency: str
+
+
+class Uc006StatsOut(Schema):
+    campaignId: int
+    name: str
+    status: str
+    simulation: bool
+    stats: Uc006Counts
+    cost: Uc006Cost
+    startTime: datetime | None
+    completedAt: datetime | None
+
+
+class Uc006StatsPage(Schema):
+    campaigns: list[Uc006StatsOut]
+
+
+class MessageOut(Schema):
+    id: int
+    phoneNumber: str
+    status: str
+    parts: int
+    price: Decimal
+    errorCode: str
+    errorReason: str
+    clientReference: str
+    providerMessageId: str
+    queuedAt: datetime
+    sentAt: datetime | None
+    finishedAt: datetime | None
+
+
+class MessagesPage(Schema):
+    messages: list[MessageOut]
+    nextCursor: str | None
+
+
+def stats_out(stats: CampaignStats) -> dict[str, Any]:
+    campaign = stats.campaign
+    return {
+        "campaignId": campaign.pk,
+        "name": campaign.name,
+        "status": campaign.status,
+        "simulation": campaign.simulation,
+        "totalMessages": stats.total,
+        "sent": stats.sent,
+        "delivered": stats.delivered,
+        "failed": stats.failed,
+        "pending": stats.pending,
+        "awaitingReport": stats.awaiting,
+        "skipped": stats.skipped,
+        "canceled": stats.canceled,
+        "deliveryRate": round(stats.rate(stats.delivered), 4),
+        "failureRate": round(stats.rate(stats.failed), 4),
+        "startTime": campaign.started_at,
+        "estimatedCompletionTime": stats.estimated_completion,
+        "completedAt": campaign.completed_at,
+        "cost": to_cents(stats.cost),
+        "currency": campaign.account.currency,
+    }
+
+
+def uc006_stats_out(stats: CampaignStats) -> dict[str, Any]:
+    campaign = stats.campaign
+    return {
+        "campaignId": campaign.pk,
+        "name": campaign.name,
+        "status": campaign.status,
+        "simulation": campaign.simulation,
+        "stats": {
+            "total": stats.total,
+            "sent": stats.sent,
+            "delivered": stats.delivered,
+            "undelivered": stats.failed,
+            "pending": stats.pending,
+            "deliveryRate": round(stats.rate(stats.delivered) * 100, 2),
+        },
+        "cost": {
+            "totalCredits": to_cents(stats.cost),
+            "currency": campaign.account.currency,
+        },
+        "startTime": campaign.started_at,
+        "completedAt": campaign.completed_at,
+    }
+
+
+def message_out(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "phoneNumber": message.phone,
+        "status": message.status,
+        "parts": message.parts,
+        "price": message.price,
+        "errorCode": message.error_code,
+        "errorReason": message.error_reason,
+        "clientReference": str(message.client_ref),
+        "providerMessageId": message.provider_id,
+        "queuedAt": message.created_at,
+        "sentAt": message.submitted_at,
+        "finishedAt": message.finished_at,
     }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.errors import one_or_not_found
+from accounts.errors import DomainError, one_or_not_found
 from accounts.models import Account
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.states import ACTIVE
 from contacts.models import Contact, ContactList, ContactStatus
+from contacts.paging import KeysetPage, keyset_page
+from messaging.models import Message, MessageStatus
 
 
 def campaign_get(*, account: Account, pk: int, for_update: bool = False) -> Campaign:
@@ -60,3 +62,23 @@ def preview_contacts(*, contact_list: ContactList, limit: int = 3) -> list[Conta
         contact_list=contact_list, status=ContactStatus.VALID
     )
     return list(contacts.order_by("id")[:limit])
+
+
+def campaign_messages_page(
+    *, campaign: Campaign, status: str = "", after: str | None = None, size: int = 100
+) -> KeysetPage[Message]:
+    """A page of the campaign's messages in send order, optionally of one status.
+
+    A DomainError names what is wrong with `status` or `after`.
+    """
+    messages = Message.objects.filter(campaign=campaign)
+    if status:
+        wanted = status.upper()
+        if wanted not in MessageStatus.values:
+            raise DomainError(
+                {"status": "Use one of " + ", ".join(MessageStatus.values)}
+            )
+        messages = messages.filter(status=wanted)
+    if after is not None and not after.isdigit():
+        raise DomainError({"cursor": "Invalid cursor"})
+    return keyset_page(messages, after=int(after) if after else None, size=size)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -277,6 +279,7 @@ def campaign_calculate(
         ),
         goal_contact_count=campaign.goal_contact_count,
         total_recipients=quote.total,
+        last_contact_id=quote.last_contact_id,
         valid_recipients=quote.valid,
         malformed_recipients=quote.malformed,
         duplicate_recipients=quote.duplicates,
@@ -394,6 +397,9 @@ def campaign_confirm(
             credit_reserve(
                 account=account, amount=amount, reference=current.reference, actor=actor
             )
+        # Sending for now starts at once; for later, the recipients freeze now.
+        task = "campaigns.start" if target == Status.CONFIRMED else "campaigns.prepare"
+        transaction.on_commit(partial(current_app.send_task, task, args=[current.pk]))
     return current
 
 

@@ -13,6 +13,7 @@ class Status(models.TextChoices):
     CONFIRMED = "CONFIRMED", _("Confirmed")
     SCHEDULED = "SCHEDULED", _("Scheduled")
     SENDING = "SENDING", _("Sending")
+    PAUSED = "PAUSED", _("Paused")
     COMPLETED = "COMPLETED", _("Completed")
     CANCELED = "CANCELED", _("Canceled")
 
@@ -34,7 +35,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     Status.CONFIRMED: frozenset({Status.SENDING, Status.CANCELED}),
     Status.SCHEDULED: frozenset({Status.SENDING, Status.CANCELED}),
-    Status.SENDING: frozenset({Status.COMPLETED}),
+    Status.SENDING: frozenset({Status.PAUSED, Status.COMPLETED}),
+    # Stopping a paused campaign cancels what is unsent and completes it.
+    Status.PAUSED: frozenset({Status.SENDING, Status.COMPLETED}),
     Status.COMPLETED: frozenset(),
     Status.CANCELED: frozenset(),
 }
@@ -46,13 +49,16 @@ CALCULABLE = frozenset({Status.CONFIGURED, Status.COST_CALCULATED})
 CANCELABLE = frozenset(
     s for s, targets in TRANSITIONS.items() if Status.CANCELED in targets
 )
-ACTIVE = frozenset({Status.CONFIRMED, Status.SCHEDULED, Status.SENDING})
+ACTIVE = frozenset({Status.CONFIRMED, Status.SCHEDULED, Status.SENDING, Status.PAUSED})
+# Sending has begun: the recipients are frozen as messages.
+STARTED = frozenset({Status.SENDING, Status.PAUSED, Status.COMPLETED})
 PRICED = frozenset(
     {
         Status.COST_CALCULATED,
         Status.CONFIRMED,
         Status.SCHEDULED,
         Status.SENDING,
+        Status.PAUSED,
         Status.COMPLETED,
     }
 )

@@ -26,6 +26,7 @@ from accounts.errors import DomainError
 from campaigns.api import router as campaign_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
+from messaging.api import router as messaging_router
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,13 @@ def api_not_found(
 
 
 # Each app's DualRouter: the documented family first, then the short aliases.
-ROUTERS = [account_router, contact_router, optout_router, campaign_router]
+ROUTERS = [
+    account_router,
+    contact_router,
+    optout_router,
+    campaign_router,
+    messaging_router,
+]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)
 for router in ROUTERS:

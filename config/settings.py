@@ -7,6 +7,7 @@ fleet of workers on many machines.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -170,6 +171,28 @@ SMS_MAX_PARTS = int(os.environ.get("SMS_MAX_PARTS", 10))
 # Throughput used for "estimated duration" (messages per second, all workers).
 SEND_RATE_PER_SECOND = int(os.environ.get("SEND_RATE_PER_SECOND", 50))
 
+# Sending (campaigns.sending, messaging.dispatch).
+SEND_BATCH_SIZE = int(os.environ.get("SEND_BATCH_SIZE", 500))
+SEND_LANES = int(os.environ.get("SEND_LANES", 4))  # batches in flight per campaign
+SEND_CLAIM_TIMEOUT = int(os.environ.get("SEND_CLAIM_TIMEOUT", 60))  # seconds
+REPORT_TIMEOUT = int(os.environ.get("REPORT_TIMEOUT", 48 * 3600))  # then EXPIRED
+REPORT_PARK_HOURS = int(os.environ.get("REPORT_PARK_HOURS", 48))
+
+# The simulator route: outcome mix, report delays (seconds), reproducible by seed.
+SIMULATOR_DELIVERED_RATE = float(os.environ.get("SIMULATOR_DELIVERED_RATE", 0.97))
+SIMULATOR_UNDELIVERED_RATE = float(os.environ.get("SIMULATOR_UNDELIVERED_RATE", 0.02))
+SIMULATOR_EXPIRED_RATE = float(os.environ.get("SIMULATOR_EXPIRED_RATE", 0.01))
+SIMULATOR_REJECT_RATE = float(os.environ.get("SIMULATOR_REJECT_RATE", 0.0))
+SIMULATOR_MIN_DELAY = float(os.environ.get("SIMULATOR_MIN_DELAY", 2))
+SIMULATOR_MAX_DELAY = float(os.environ.get("SIMULATOR_MAX_DELAY", 30))
+SIMULATOR_SEED = os.environ.get("SIMULATOR_SEED", "megafono")
+SIMULATOR_SECRET = (
+    os.environ.get("SIMULATOR_SECRET")
+    or hashlib.sha256(f"simulator:{SECRET_KEY}".encode()).hexdigest()
+)
+# Where the simulator POSTs its reports; empty: straight to the receiving function.
+SIMULATOR_REPORT_URL = os.environ.get("SIMULATOR_REPORT_URL", "")
+
 # Production safety: on when DEBUG is off, `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -210,6 +233,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contacts.requeue_stalled_imports",
         "schedule": 300.0,
     },
+    "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
+    "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
+    "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
 }
 
 LOGGING = {

@@ -1,0 +1,379 @@
+"""Sending a confirmed campaign: freeze its recipients, fan out, finish and settle.
+
+1. `campaign_prepare` turns the confirmed recipients into QUEUED messages, once,
+   in one transaction (a crash rolls it back and it runs again); the price of each
+   message comes from the same rendering and price list as the quote.
+2. `campaign_start` moves it to SENDING; `campaign_send_batch` (one Celery task
+   per batch, `SEND_LANES` of them at a time) claims, submits and records a batch,
+   then queues its successor while work remains.
+3. `campaign_try_complete` finishes it when nothing is queued or awaiting a report
+   (or the report timeout passed), capturing the price of what was submitted and
+   releasing the rest in the same transaction as the status change, so a retry
+   can never settle twice: captured + released == reserved, to the cent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.credit import credit_capture, credit_release, credit_reserve
+from accounts.errors import DomainError, InsufficientCredit
+from accounts.models import Account
+from accounts.money import to_cents
+from campaigns.models import Campaign
+from campaigns.quotes import recipient_messages, recipients
+from campaigns.selectors import campaign_get
+from campaigns.services import campaign_cancel
+from campaigns.states import Status
+from campaigns.transitions import InvalidTransition, campaign_transition
+from messaging import dispatch
+from messaging.gateways import gateway_get
+from messaging.models import SUBMITTED, Message, MessageStatus
+from messaging.pricing import PriceBook
+from messaging.tallies import tallies_apply, tallies_for
+
+logger = logging.getLogger(__name__)
+
+_COLUMNS = (
+    "account_id",
+    "campaign_id",
+    "contact_id",
+    "phone",
+    "country",
+    "channel",
+    "sender",
+    "text",
+    "parts",
+    "encoding",
+    "unit_price",
+    "price",
+    "status",
+    "gateway",
+    "client_ref",
+    "provider_id",
+    "error_code",
+    "error_reason",
+    "attempts",
+    "created_at",
+)
+
+
+def _message_rows(campaign: Campaign) -> Iterator[tuple]:
+    """The campaign's messages as rows of `_COLUMNS`, in contact order."""
+    chosen = recipients(campaign)
+    if campaign.last_contact_id is not None:
+        chosen = chosen.filter(id__lte=campaign.last_contact_id)
+    book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
+    prices: dict[str, Decimal] = {}
+    now = timezone.now()
+    for contact_id, phone, country, text, parts, encoding in recipient_messages(
+        campaign, chosen
+    ):
+        unit = prices.get(country)
+        if unit is None:
+            unit = prices[country] = book.unit_price(country)
+        yield (
+            campaign.account_id,
+            campaign.pk,
+            contact_id,
+            phone,
+            country,
+            campaign.channel,
+            campaign.sender,
+            text,
+            parts,
+            encoding,
+            unit,
+            unit * parts,
+            MessageStatus.QUEUED,
+            campaign.gateway,
+            uuid4(),
+            "",
+            "",
+            "",
+            0,
+            now,
+        )
+
+
+def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
+    """Insert the rows (COPY on PostgreSQL, batched INSERTs elsewhere); count, total.
+
+    Rows are read a chunk at a time and each chunk is copied before the next is
+    read: the recipients come from a cursor on the same connection, which cannot
+    fetch while a COPY is open.
+    """
+    count, total = 0, Decimal("0")
+    while chunk := list(itertools.islice(rows, 5000)):
+        count += len(chunk)
+        total += sum((row[11] for row in chunk), Decimal("0"))
+        if connection.vendor == "postgresql":
+            sql = f"COPY messaging_message ({', '.join(_COLUMNS)}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        else:
+            Message.objects.bulk_create(
+                Message(**dict(zip(_COLUMNS, row, strict=True))) for row in chunk
+            )
+    return count, total
+
+
+def campaign_prepare(*, campaign_id: int) -> bool:
+    """Create the campaign's messages once; False when already done or not confirmed.
+
+    The conditional UPDATE of `recipients_frozen_at` holds the campaign row until
+    the messages are committed, so a second worker waits and then finds it done.
+    If the list changed since the quote so that the messages cost more than was
+    reserved, the difference is reserved too; without credit for it nothing is
+    kept, the campaign is canceled with the reason, and nothing is sent.
+    """
+    with transaction.atomic():
+        won = Campaign.objects.filter(
+            pk=campaign_id,
+            status__in=[Status.CONFIRMED, Status.SCHEDULED],
+            recipients_frozen_at__isnull=True,
+        ).update(recipients_frozen_at=timezone.now())
+        if not won:
+            return False
+        campaign = Campaign.objects.select_related("contact_list", "account").get(
+            pk=campaign_id
+        )
+        count, total = _write(_message_rows(campaign))
+        tallies_apply(Counter({(campaign.pk, MessageStatus.QUEUED): count}))
+        extra = to_cents(total) - campaign.reserved_amount
+        if campaign.simulation or extra <= 0:
+            return True
+        try:
+            with transaction.atomic():
+                credit_reserve(
+                    account=campaign.account,
+                    amount=extra,
+                    reference=f"{campaign.reference}:list-changed",
+                )
+                Campaign.objects.filter(pk=campaign.pk).update(
+                    reserved_amount=campaign.reserved_amount + extra
+                )
+            return True
+        except InsufficientCredit:
+            transaction.set_rollback(True)
+    campaign_cancel(account=campaign.account, pk=campaign.pk)
+    reason = _(
+        "The list changed after confirmation: the campaign would cost %(extra)s "
+        "more than the credit allows, so it was canceled."
+    ) % {"extra": extra}
+    Campaign.objects.filter(pk=campaign.pk).update(status_reason=reason)
+    return False
+
+
+def campaign_start(*, campaign_id: int) -> bool:
+    """CONFIRMED or due SCHEDULED -> SENDING (messages prepared first); False if not."""
+    campaign_prepare(campaign_id=campaign_id)
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if campaign.status not in {Status.CONFIRMED, Status.SCHEDULED}:
+        return False
+    if campaign.recipients_frozen_at is None:
+        return False  # canceled while preparing
+    try:
+        campaign_transition(
+            campaign=campaign, target=Status.SENDING, started_at=timezone.now()
+        )
+    except DomainError:
+        return False  # another worker or beat started it
+    campaign_try_complete(campaign_id=campaign_id)  # an empty list finishes at once
+    return True
+
+
+def campaign_send_batch(*, campaign_id: int) -> int:
+    """Claim, submit and record one batch of a SENDING campaign; messages claimed.
+
+    Returns 0 when the campaign is not sending (paused, stopped) or nothing is
+    left to claim: the caller then stops its lane.
+    """
+    campaign = Campaign.objects.only("status", "account_id", "gateway").get(
+        pk=campaign_id
+    )
+    if campaign.status != Status.SENDING:
+        return 0
+    claim = dispatch.messages_claim(
+        campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE
+    )
+    if not claim:
+        campaign_try_complete(campaign_id=campaign_id)
+        return 0
+    dispatch.messages_submit(
+        claim=claim,
+        gateway=gateway_get(campaign.gateway),
+        account_id=campaign.account_id,
+    )
+    if len(claim.ids) < settings.SEND_BATCH_SIZE:
+        campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
+    return len(claim.ids)
+
+
+def _settle(campaign: Campaign) -> dict:
+    """The final money: capture what was submitted, release the rest of the hold."""
+    if campaign.simulation:
+        return {"reserved_amount": Decimal("0"), "captured_amount": Decimal("0")}
+    submitted = Message.objects.filter(
+        campaign_id=campaign.pk, status__in=SUBMITTED
+    ).aggregate(total=Sum("price"))["total"] or Decimal("0")
+    capture = min(to_cents(submitted), campaign.reserved_amount)
+    release = campaign.reserved_amount - capture
+    account = Account(pk=campaign.account_id)
+    if capture > 0:
+        credit_capture(account=account, amount=capture, reference=campaign.reference)
+    if release > 0:
+        credit_release(account=account, amount=release, reference=campaign.reference)
+    return {"reserved_amount": Decimal("0"), "captured_amount": capture}
+
+
+def campaign_try_complete(
+    *, campaign_id: int, actor: AbstractBaseUser | None = None
+) -> bool:
+    """COMPLETED once nothing waits: no message queued and none awaiting a report.
+
+    A stopped campaign completes as soon as nothing is queued; submitted messages
+    older than `REPORT_TIMEOUT` are marked EXPIRED first. The status change and
+    the settlement share a transaction under the account lock.
+    """
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if campaign.status not in {Status.SENDING, Status.PAUSED}:
+        return False
+    if campaign.status == Status.PAUSED and not campaign.stop_requested_at:
+        return False
+    counts = tallies_for(campaign_id)
+    if counts.get(MessageStatus.QUEUED, 0) > 0:
+        return False
+    if counts.get(MessageStatus.SUBMITTED, 0) > 0 and not campaign.stop_requested_at:
+        deadline = timezone.now() - timedelta(seconds=settings.REPORT_TIMEOUT)
+        dispatch.messages_expire(campaign_id=campaign_id, before=deadline)
+        if tallies_for(campaign_id).get(MessageStatus.SUBMITTED, 0) > 0:
+            return False
+    with transaction.atomic():
+        Account.objects.select_for_update().filter(pk=campaign.account_id).first()
+        current = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if current.status not in {Status.SENDING, Status.PAUSED}:
+            return False
+        campaign_transition(
+            campaign=current,
+            target=Status.COMPLETED,
+            actor=actor,
+            note=_("stopped") if current.stop_requested_at else "",
+            completed_at=timezone.now(),
+            **_settle(current),
+        )
+    return True
+
+
+def campaign_pause(
+    *, account: Account, pk: int, actor: AbstractBaseUser | None = None
+) -> Campaign:
+    """SENDING -> PAUSED: nothing new is submitted; batches in flight finish."""
+    campaign = campaign_get(account=account, pk=pk)
+    campaign_transition(campaign=campaign, target=Status.PAUSED, actor=actor)
+    return campaign
+
+
+def campaign_resume(
+    *, account: Account, pk: int, actor: AbstractBaseUser | None = None
+) -> Campaign:
+    """PAUSED -> SENDING; only still-queued messages go, so nobody gets it twice."""
+    campaign = campaign_get(account=account, pk=pk)
+    if campaign.stop_requested_at:
+        raise DomainError({"status": _("A stopped campaign cannot be resumed.")})
+    campaign_transition(campaign=campaign, target=Status.SENDING, actor=actor)
+    return campaign
+
+
+def campaign_stop(
+    *, account: Account, pk: int, actor: AbstractBaseUser | None = None
+) -> Campaign:
+    """Cancel the unsent messages, release their credit and complete the campaign.
+
+    Batches already handed to the route finish (they may be on their way); the
+    campaign completes when they are recorded.
+    """
+    campaign = campaign_get(account=account, pk=pk)
+    if campaign.status == Status.SENDING:
+        campaign_transition(
+            campaign=campaign,
+            target=Status.PAUSED,
+            actor=actor,
+            stop_requested_at=timezone.now(),
+        )
+    elif campaign.status == Status.PAUSED:
+        Campaign.objects.filter(pk=pk, stop_requested_at__isnull=True).update(
+            stop_requested_at=timezone.now()
+        )
+    else:
+        raise InvalidTransition(current=campaign.status, target=Status.COMPLETED)
+    dispatch.messages_cancel_queued(campaign_id=pk)
+    campaign_try_complete(campaign_id=pk, actor=actor)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaigns_due(*, now=None) -> list[int]:
+    """Scheduled campaigns whose time has come (beat starts each with a claim)."""
+    now = now or timezone.now()
+    return list(
+        Campaign.objects.filter(status=Status.SCHEDULED, scheduled_at__lte=now)
+        .order_by("scheduled_at")
+        .values_list("pk", flat=True)[:100]
+    )
+
+
+def campaigns_stalled() -> list[int]:
+    """Sending campaigns with claimable work that no worker touched for a while.
+
+    Their lanes died with a worker (or were lost with the broker): beat queues
+    new ones. Claims are checked again by each batch, so an extra lane is harmless.
+    """
+    quiet = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
+    sending = Campaign.objects.filter(status=Status.SENDING).values_list(
+        "pk", flat=True
+    )
+    stalled = []
+    for pk in sending:
+        latest = (
+            Message.objects.filter(campaign_id=pk)
+            .order_by("-claimed_at")
+            .values_list("claimed_at", flat=True)
+            .first()
+        )
+        if (latest is None or latest < quiet) and dispatch.has_claimable(pk):
+            stalled.append(pk)
+    return stalled
+
+
+def campaigns_finishing() -> list[int]:
+    """Sending or stopping campaigns with nothing left to claim: candidates to complete."""
+    return list(
+        Campaign.objects.filter(status__in=[Status.SENDING, Status.PAUSED]).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def campaigns_unstarted() -> list[int]:
+    """Campaigns confirmed for now that did not start: their start task was lost."""
+    before = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
+    return list(
+        Campaign.objects.filter(
+            status=Status.CONFIRMED, confirmed_at__lt=before
+        ).values_list("pk", flat=True)[:100]
+    )

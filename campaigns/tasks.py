@@ -1,0 +1,69 @@
+"""Celery entry points of campaign sending: ids in, `campaigns.sending` does the work.
+
+Every task may run twice or after a crash: starting is a conditional transition,
+a batch claims its rows, completing settles inside the transition.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from campaigns import sending
+from campaigns.models import Campaign
+from messaging.gateways.base import GatewayUnavailable
+
+
+def fan_out(campaign_id: int) -> None:
+    """Open `SEND_LANES` lanes of batches for a sending campaign."""
+    for _lane in range(settings.SEND_LANES):
+        send_batch_task.delay(campaign_id)
+
+
+@shared_task(name="campaigns.start", acks_late=True, ignore_result=True)
+def start_task(campaign_id: int) -> None:
+    """Confirmed for now: freeze the recipients, start sending, open the lanes."""
+    if not Campaign.objects.filter(pk=campaign_id).exists():
+        return
+    if sending.campaign_start(campaign_id=campaign_id):
+        fan_out(campaign_id)
+
+
+@shared_task(name="campaigns.prepare", acks_late=True, ignore_result=True)
+def prepare_task(campaign_id: int) -> None:
+    """Confirmed for later: freeze the recipients now, as they were confirmed."""
+    if Campaign.objects.filter(pk=campaign_id).exists():
+        sending.campaign_prepare(campaign_id=campaign_id)
+
+
+@shared_task(
+    name="campaigns.send_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(GatewayUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=20,
+    ignore_result=True,
+)
+def send_batch_task(campaign_id: int) -> None:
+    """One batch; queue the next while this lane still finds full batches."""
+    if not Campaign.objects.filter(pk=campaign_id).exists():
+        return
+    if sending.campaign_send_batch(campaign_id=campaign_id) >= settings.SEND_BATCH_SIZE:
+        send_batch_task.delay(campaign_id)
+
+
+@shared_task(name="campaigns.tick", ignore_result=True)
+def tick_task() -> None:
+    """Beat, every few seconds: start what is due, revive stalled lanes, finish."""
+    for campaign_id in sending.campaigns_due():
+        if sending.campaign_start(campaign_id=campaign_id):
+            fan_out(campaign_id)
+    for campaign_id in sending.campaigns_unstarted():
+        start_task.delay(campaign_id)
+    for campaign_id in sending.campaigns_stalled():
+        fan_out(campaign_id)
+    for campaign_id in sending.campaigns_finishing():
+        sending.campaign_try_complete(campaign_id=campaign_id)

@@ -1,0 +1,1 @@
+"""The simulator: a route that really takes messages and later reports on them."""

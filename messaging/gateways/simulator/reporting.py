@@ -1,0 +1,70 @@
+"""The simulator's reports: due outcomes, signed and posted like a provider's.
+
+With `SIMULATOR_REPORT_URL` set (`make run` points it at the dashboard's own
+delivery-report endpoint) each batch is POSTed over HTTP; otherwise it is handed
+to the same receiving function the endpoint calls. Either way the batch is
+marked reported only when the receiver took it, so a failure sends it again
+(receiving is idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from messaging.gateways.simulator.gateway import (
+    SIGNATURE_HEADER,
+    SimulatorGateway,
+    sign,
+)
+from messaging.models import SimulatorSubmission
+from messaging.receipts import reports_receive
+
+
+def _deliver(body: bytes) -> None:
+    headers = {SIGNATURE_HEADER: sign(body), "Content-Type": "application/json"}
+    url = settings.SIMULATOR_REPORT_URL
+    if not url:
+        reports_receive(gateway_key=SimulatorGateway.key, body=body, headers=headers)
+        return
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def simulator_reports_send(*, limit: int = 5000) -> int:
+    """Report the outcomes now due, oldest first; the number reported."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = SimulatorSubmission.objects.filter(
+            reported_at__isnull=True, report_due_at__lte=now
+        ).order_by("report_due_at")
+        rows = list(
+            due.select_for_update(skip_locked=True).values_list(
+                "id", "provider_id", "client_ref", "outcome"
+            )[:limit]
+        )
+        if not rows:
+            return 0
+        body = json.dumps(
+            {
+                "reports": [
+                    {
+                        "messageId": provider_id,
+                        "reference": str(client_ref),
+                        "status": outcome,
+                        "errorCode": "" if outcome == "DELIVERED" else outcome,
+                    }
+                    for _id, provider_id, client_ref, outcome in rows
+                ]
+            }
+        ).encode()
+        _deliver(body)
+        SimulatorSubmission.objects.filter(id__in=[row[0] for row in rows]).update(
+            reported_at=now
+        )
+    return len(rows)

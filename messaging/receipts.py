@@ -1,0 +1,129 @@
+"""Delivery reports: stored as they arrive, applied to messages in batches.
+
+Receiving only parses, verifies and inserts (`reports_receive`), so a provider's
+burst costs one INSERT per request. `reports_apply` then takes a batch of pending
+reports, matches them to messages by our reference or the provider's id (any
+case: ids come back in another case from some routes), and moves each message at
+most forward: a final status never changes again, so a repeated or late report
+does nothing. A report that arrives before its submission is recorded waits and
+is tried again; after `REPORT_PARK_HOURS` it is dropped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from messaging.gateways import gateway_get
+from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
+from messaging.tallies import Deltas, tallies_apply
+
+RETRY_AFTER = timedelta(seconds=10)
+
+
+def reports_receive(*, gateway_key: str, body: bytes, headers: dict[str, str]) -> int:
+    """Verify and store a provider's reports; raises InvalidReport (answer 4xx)."""
+    reports = gateway_get(gateway_key).parse_reports(body=body, headers=headers)
+    DeliveryReport.objects.bulk_create(
+        DeliveryReport(
+            gateway=gateway_key,
+            provider_id=report.provider_id.strip().lower(),
+            client_ref=report.client_ref,
+            status=report.status,
+            error_code=report.error_code,
+            error_reason=report.error_reason,
+        )
+        for report in reports
+    )
+    return len(reports)
+
+
+def _rank(status: str) -> int:
+    """Order of progress: a report may only move a message to a higher rank."""
+    if status in FINAL:
+        return 2
+    return 1 if status == MessageStatus.SUBMITTED else 0
+
+
+def reports_apply(*, limit: int = 5000) -> set[int]:
+    """Apply up to `limit` pending reports; the ids of the campaigns they touched."""
+    now = timezone.now()
+    with transaction.atomic():
+        pending = DeliveryReport.objects.filter(
+            applied_at__isnull=True, retry_at__lte=now
+        ).order_by("retry_at", "id")
+        reports = list(
+            pending.select_for_update(skip_locked=True).values_list(
+                "id",
+                "gateway",
+                "provider_id",
+                "client_ref",
+                "status",
+                "error_code",
+                "error_reason",
+                "received_at",
+            )[:limit]
+        )
+        if not reports:
+            return set()
+        refs = {r[3] for r in reports if r[3]}
+        ids_by_gateway: dict[str, set[str]] = defaultdict(set)
+        for r in reports:
+            if r[2]:
+                ids_by_gateway[r[1]].add(r[2])
+        match = Q(client_ref__in=refs)
+        for gateway, provider_ids in ids_by_gateway.items():
+            match |= Q(gateway=gateway, provider_id__in=provider_ids)
+        messages = {
+            row[0]: row
+            for row in Message.objects.filter(match)
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list(
+                "id", "client_ref", "gateway", "provider_id", "status", "campaign_id"
+            )
+        }
+        by_ref = {row[1]: row for row in messages.values()}
+        by_provider = {(row[2], row[3]): row for row in messages.values() if row[3]}
+
+        # The best report per message wins: final beats interim, the first final stays.
+        chosen: dict[int, tuple] = {}
+        applied, waiting, dropped = [], [], []
+        park_until = now - timedelta(hours=settings.REPORT_PARK_HOURS)
+        for report in reports:
+            message = by_ref.get(report[3]) or by_provider.get((report[1], report[2]))
+            if message is None:
+                (dropped if report[7] < park_until else waiting).append(report[0])
+                continue
+            applied.append(report[0])
+            best = chosen.get(message[0])
+            if best is None or _rank(report[4]) > _rank(best[4]):
+                chosen[message[0]] = report
+
+        deltas: Deltas = Counter()
+        groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        for message_id, report in chosen.items():
+            current = messages[message_id][4]
+            if _rank(report[4]) > _rank(current):
+                groups[(report[4], report[5], report[6])].append(message_id)
+        for (status, code, reason), ids in groups.items():
+            moved = Message.objects.filter(id__in=ids).exclude(status__in=FINAL)
+            if status == MessageStatus.SUBMITTED:
+                moved = moved.filter(status=MessageStatus.QUEUED)
+            for message_id in ids:
+                row = messages[message_id]
+                deltas[(row[5], row[4])] -= 1
+                deltas[(row[5], status)] += 1
+            values = {"status": status, "claim_token": None}
+            if status in FINAL:
+                values.update(finished_at=now, error_code=code, error_reason=reason)
+            moved.update(**values)
+        tallies_apply(deltas)
+        DeliveryReport.objects.filter(id__in=applied + dropped).update(applied_at=now)
+        DeliveryReport.objects.filter(id__in=waiting).update(retry_at=now + RETRY_AFTER)
+    return {messages[m][5] for m in chosen if messages[m][5] is not None}

@@ -1,0 +1,103 @@
+"""A confirmed campaign goes out through the simulator, end to end, in-process."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import LedgerEntry
+from campaigns import sending
+from campaigns.models import Campaign
+from campaigns.services import campaign_confirm
+from campaigns.stats import campaign_stats
+from contacts.models import OptOut
+from messaging.gateways.simulator.reporting import simulator_reports_send
+from messaging.models import Message
+from messaging.receipts import reports_apply
+from tests.campaigns.builders import priced
+from tests.campaigns.conftest import italian_rows, make_list
+
+
+@pytest.fixture(autouse=True)
+def _instant_reports(settings):
+    settings.SIMULATOR_MIN_DELAY = 0
+    settings.SIMULATOR_MAX_DELAY = 0
+    settings.SEND_BATCH_SIZE = 7
+
+
+def run_to_the_end(campaign_id: int) -> None:
+    """What workers and beat do, in order, until the campaign completes."""
+    assert sending.campaign_start(campaign_id=campaign_id)
+    while sending.campaign_send_batch(campaign_id=campaign_id):
+        pass
+    while simulator_reports_send() or reports_apply():
+        pass
+    sending.campaign_try_complete(campaign_id=campaign_id)
+
+
+def test_every_recipient_gets_one_message_and_the_bill_adds_up(account, api):
+    contact_list = make_list(account, italian_rows(30))
+    campaign = priced(account, contact_list)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    run_to_the_end(campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.status == "COMPLETED"
+    out = StringIO()
+    call_command("simulator_report", campaign=campaign.pk, stdout=out)
+    assert json.loads(out.getvalue()) == {
+        "submissions": 30,
+        "distinctRecipients": 30,
+        "duplicates": 0,
+    }
+    stats = campaign_stats(campaign)
+    assert stats.total == stats.sent == 30
+    assert stats.delivered + stats.failed == 30
+    ledger = dict(
+        LedgerEntry.objects.filter(reference=campaign.reference).values_list(
+            "kind", "amount"
+        )
+    )
+    assert ledger["reservation"] == Decimal("1.05")
+    assert ledger["capture"] + ledger.get("release", 0) == ledger["reservation"]
+    assert campaign.captured_amount == Decimal("1.05")
+    body = api.get(f"/api/partner-gateway/v1/campaigns/stats?campaignId={campaign.pk}")
+    assert body.json()["stats"]["total"] == 30
+    assert body.json()["cost"]["totalCredits"] == 1.05
+
+
+def test_an_opt_out_after_confirmation_is_skipped_and_not_charged(account):
+    contact_list = make_list(account, italian_rows(10))
+    campaign = priced(account, contact_list)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_prepare(campaign_id=campaign.pk)
+    OptOut.objects.create(account=account, phone="+393330000003")
+    run_to_the_end(campaign.pk)
+    skipped = Message.objects.get(campaign=campaign, phone="+393330000003")
+    assert skipped.status == "SKIPPED"
+    campaign.refresh_from_db()
+    assert campaign.captured_amount == Decimal("0.32")  # 9 x 0.035, rounded
+    assert campaign_stats(campaign).skipped == 1
+
+
+def test_a_list_edited_after_confirmation_changes_nothing(account):
+    contact_list = make_list(account, italian_rows(5))
+    campaign = priced(account, contact_list)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    make_list(account, italian_rows(3, start=100))  # unrelated
+    contact_list.contacts.create(phone="+393339999999", raw_phone="x", status="valid")
+    run_to_the_end(campaign.pk)
+    assert Message.objects.filter(campaign=campaign).count() == 5
+
+
+def test_a_simulated_campaign_moves_no_credit(account):
+    contact_list = make_list(account, italian_rows(4))
+    campaign = priced(account, contact_list, simulation=True)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    run_to_the_end(campaign.pk)
+    assert Campaign.objects.get(pk=campaign.pk).status == "COMPLETED"
+    assert not LedgerEntry.objects.filter(reference=campaign.reference).exists()
