@@ -21,7 +21,9 @@ run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	DEBUG=1 $(VENV)/bin/honcho -f Procfile.dev start
+	DEBUG=1 SIMULATOR_MIN_DELAY=1 SIMULATOR_MAX_DELAY=5 \
+		SIMULATOR_REPORT_URL=http://127.0.0.1:8000/api/partner-gateway/v1/delivery-reports/simulator \
+		$(VENV)/bin/honcho -f Procfile.dev start
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -93,6 +93,9 @@ class Campaign(models.Model):
     gateway = models.CharField(_("route"), max_length=40, default="simulator")
     recipients_frozen_at = models.DateTimeField(null=True, blank=True)
     stop_requested_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last claimed a batch: a sending campaign quiet for longer than
+    # the claim timeout lost its lanes (a dead worker, a lost broker message).
+    last_batch_at = models.DateTimeField(null=True, blank=True)
     status_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     created_by = user_field()

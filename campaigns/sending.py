@@ -25,7 +25,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -214,6 +214,7 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     if not claim:
         campaign_try_complete(campaign_id=campaign_id)
         return 0
+    Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
     dispatch.messages_submit(
         claim=claim,
         gateway=gateway_get(campaign.gateway),
@@ -344,20 +345,14 @@ def campaigns_stalled() -> list[int]:
     new ones. Claims are checked again by each batch, so an extra lane is harmless.
     """
     quiet = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
-    sending = Campaign.objects.filter(status=Status.SENDING).values_list(
-        "pk", flat=True
+    candidates = Campaign.objects.filter(status=Status.SENDING).filter(
+        Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=quiet)
     )
-    stalled = []
-    for pk in sending:
-        latest = (
-            Message.objects.filter(campaign_id=pk)
-            .order_by("-claimed_at")
-            .values_list("claimed_at", flat=True)
-            .first()
-        )
-        if (latest is None or latest < quiet) and dispatch.has_claimable(pk):
-            stalled.append(pk)
-    return stalled
+    return [
+        pk
+        for pk in candidates.values_list("pk", flat=True)[:100]
+        if dispatch.has_claimable(pk)
+    ]
 
 
 def campaigns_finishing() -> list[int]:

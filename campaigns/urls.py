@@ -3,7 +3,7 @@ pieces of the composer and of the confirm step."""
 
 from django.urls import path
 
-from campaigns.views import compose, confirm, cost, pages, recipients, setup
+from campaigns.views import compose, confirm, cost, live, pages, recipients, setup
 
 app_name = "campaigns"
 urlpatterns = [
@@ -11,6 +11,10 @@ urlpatterns = [
     path("new/", setup.campaign_new, name="new"),
     path("<int:pk>/", pages.campaign_detail, name="detail"),
     path("<int:pk>/cancel/", pages.campaign_cancel_view, name="cancel"),
+    path("<int:pk>/live/", live.campaign_live, name="live"),
+    path("<int:pk>/pause/", live.campaign_pause_view, name="pause"),
+    path("<int:pk>/resume/", live.campaign_resume_view, name="resume"),
+    path("<int:pk>/stop/", live.campaign_stop_view, name="stop"),
     path("<int:pk>/setup/", setup.campaign_setup, name="setup"),
     path("<int:pk>/message/", compose.campaign_message, name="message"),
     path("<int:pk>/counter/", compose.campaign_counter, name="counter"),

@@ -218,6 +218,31 @@ class MessageTally(models.Model):
         return f"{self.status}: {self.count}"
 
 
+class MessageTimeline(models.Model):
+    """How many of a campaign's messages reached each status, minute by minute.
+
+    Written with the tallies (same batches), read by the live chart: a few
+    hundred rows for a long campaign, whatever its size.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="timeline"
+    )
+    minute = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=MessageStatus.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "minute", "status"], name="one_point_per_minute"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%H:%M} {self.status}: {self.count}"
+
+
 class DeliveryReport(models.Model):
     """A provider's report as received, kept until it is applied to its message.
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db.models import F
+from django.utils import timezone
 
-from messaging.models import MessageTally
+from messaging.models import MessageTally, MessageTimeline
 
 # (campaign id, status) -> change in count
 Deltas = Counter[tuple[int, str]]
@@ -18,20 +19,28 @@ def tallies_apply(deltas: Deltas) -> None:
     One UPDATE (or INSERT) per campaign and status touched, however many messages
     moved: a batch of 5,000 receipts for one campaign is a handful of statements.
     """
+    minute = timezone.now().replace(second=0, microsecond=0)
     for (campaign_id, status), change in sorted(deltas.items()):
         if not change or campaign_id is None:
             continue
-        updated = MessageTally.objects.filter(
-            campaign_id=campaign_id, status=status
-        ).update(count=F("count") + change)
-        if not updated:
-            _tally, created = MessageTally.objects.get_or_create(
-                campaign_id=campaign_id, status=status, defaults={"count": change}
+        _add(MessageTally, change, campaign_id=campaign_id, status=status)
+        if change > 0:
+            _add(
+                MessageTimeline,
+                change,
+                campaign_id=campaign_id,
+                minute=minute,
+                status=status,
             )
-            if not created:
-                MessageTally.objects.filter(
-                    campaign_id=campaign_id, status=status
-                ).update(count=F("count") + change)
+
+
+def _add(model, change: int, **key) -> None:
+    """count += change on the row `key`, created at `change` if missing."""
+    if model.objects.filter(**key).update(count=F("count") + change):
+        return
+    _row, created = model.objects.get_or_create(**key, defaults={"count": change})
+    if not created:
+        model.objects.filter(**key).update(count=F("count") + change)
 
 
 def tallies_for(campaign_id: int) -> dict[str, int]:
@@ -40,4 +49,13 @@ def tallies_for(campaign_id: int) -> dict[str, int]:
         MessageTally.objects.filter(campaign_id=campaign_id).values_list(
             "status", "count"
         )
+    )
+
+
+def timeline_for(campaign_id: int) -> list[tuple]:
+    """(minute, status, count) rows of the campaign, oldest first."""
+    return list(
+        MessageTimeline.objects.filter(campaign_id=campaign_id)
+        .order_by("minute")
+        .values_list("minute", "status", "count")
     )

@@ -16,9 +16,10 @@ from accounts.errors import DomainError
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for_account
 from campaigns.services import campaign_cancel
-from campaigns.states import CANCELABLE, EDITABLE, Status
+from campaigns.states import CANCELABLE, EDITABLE, STARTED, Status
 from campaigns.views.common import go, in_account_timezone, load_campaign, template_for
 from campaigns.views.cost import quote_context
+from campaigns.views.live import live_context
 from campaigns.views.steps import next_step_url
 from messaging.models import Channel
 
@@ -68,8 +69,11 @@ def campaign_detail(request: AccountRequest, pk: int) -> HttpResponse:
         "is_editable": campaign.status in EDITABLE,
         "is_cancelable": campaign.status in CANCELABLE,
         "continue_url": next_step_url(campaign),
+        "is_started": campaign.status in STARTED,
         **quote_context(campaign),
     }
+    if campaign.status in STARTED:
+        context.update(live_context(campaign))
     return render(request, "campaigns/detail.html", context)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +24,8 @@ from messaging.gateways.simulator.gateway import (
 )
 from messaging.models import SimulatorSubmission
 from messaging.receipts import reports_receive
+
+LEASE = timedelta(seconds=60)
 
 
 def _deliver(body: bytes) -> None:
@@ -37,7 +40,13 @@ def _deliver(body: bytes) -> None:
 
 
 def simulator_reports_send(*, limit: int = 5000) -> int:
-    """Report the outcomes now due, oldest first; the number reported."""
+    """Report the outcomes now due, oldest first; the number reported.
+
+    The batch is leased (its due time pushed back by `LEASE`) in a short
+    transaction and delivered outside it: the receiver writes to the same
+    database, which SQLite would not allow while we held a write transaction.
+    If delivery fails or the worker dies, the lease runs out and it goes again.
+    """
     now = timezone.now()
     with transaction.atomic():
         due = SimulatorSubmission.objects.filter(
@@ -48,23 +57,23 @@ def simulator_reports_send(*, limit: int = 5000) -> int:
                 "id", "provider_id", "client_ref", "outcome"
             )[:limit]
         )
-        if not rows:
-            return 0
-        body = json.dumps(
-            {
-                "reports": [
-                    {
-                        "messageId": provider_id,
-                        "reference": str(client_ref),
-                        "status": outcome,
-                        "errorCode": "" if outcome == "DELIVERED" else outcome,
-                    }
-                    for _id, provider_id, client_ref, outcome in rows
-                ]
-            }
-        ).encode()
-        _deliver(body)
-        SimulatorSubmission.objects.filter(id__in=[row[0] for row in rows]).update(
-            reported_at=now
-        )
+        ids = [row[0] for row in rows]
+        SimulatorSubmission.objects.filter(id__in=ids).update(report_due_at=now + LEASE)
+    if not rows:
+        return 0
+    body = json.dumps(
+        {
+            "reports": [
+                {
+                    "messageId": provider_id,
+                    "reference": str(client_ref),
+                    "status": outcome,
+                    "errorCode": "" if outcome == "DELIVERED" else outcome,
+                }
+                for _id, provider_id, client_ref, outcome in rows
+            ]
+        }
+    ).encode()
+    _deliver(body)
+    SimulatorSubmission.objects.filter(id__in=ids).update(reported_at=timezone.now())
     return len(rows)

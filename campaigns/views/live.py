@@ -1,0 +1,95 @@
+"""A sending campaign watched live: counters, progress, charts, pause/resume/stop."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
+
+from accounts.decorators import AccountRequest, account_required
+from campaigns import sending
+from campaigns.charts import outcome_chart, progress_chart
+from campaigns.models import Campaign
+from campaigns.states import Status
+from campaigns.stats import campaign_stats
+from campaigns.tasks import fan_out
+from campaigns.views.common import go, in_account_timezone, load_campaign
+from messaging.models import Message, MessageStatus
+
+FAILURE_STATUSES = [
+    MessageStatus.UNDELIVERED,
+    MessageStatus.EXPIRED,
+    MessageStatus.REJECTED,
+    MessageStatus.FAILED,
+]
+
+
+def live_context(campaign: Campaign) -> dict:
+    """What the delivery panel shows; every figure comes from the tallies."""
+    stats = campaign_stats(campaign)
+    failures = (
+        Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
+        .values("status", "error_code", "error_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:8]
+    )
+    return {
+        "stats": stats,
+        "percent_done": round(100 * stats.done / stats.total) if stats.total else 0,
+        "percent_sent": round(100 * stats.sent / stats.total) if stats.total else 0,
+        "delivery_rate": round(100 * stats.rate(stats.delivered), 1),
+        "failures": list(failures),
+        "progress_svg": progress_chart(campaign.pk),
+        "outcome_svg": outcome_chart(stats),
+        "is_live": campaign.status in {Status.SENDING, Status.PAUSED}
+        or (campaign.status == Status.COMPLETED and stats.awaiting > 0),
+    }
+
+
+@account_required
+@in_account_timezone
+@require_GET
+def campaign_live(request: AccountRequest, pk: int) -> HttpResponse:
+    """The delivery panel alone, polled by HTMX; 286 stops the polling when final."""
+    campaign = load_campaign(request, pk)
+    context = {"campaign": campaign, **live_context(campaign)}
+    response = render(request, "campaigns/detail.html#delivery-panel", context)
+    if not context["is_live"]:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@account_required
+@require_POST
+def campaign_pause_view(request: AccountRequest, pk: int) -> HttpResponse:
+    campaign = sending.campaign_pause(
+        account=request.account, pk=pk, actor=request.user
+    )
+    messages.success(request, _("Paused: nothing new is sent until you resume."))
+    return go(request, campaign.get_absolute_url())
+
+
+@account_required
+@require_POST
+def campaign_resume_view(request: AccountRequest, pk: int) -> HttpResponse:
+    campaign = sending.campaign_resume(
+        account=request.account, pk=pk, actor=request.user
+    )
+    transaction.on_commit(lambda: fan_out(pk))
+    messages.success(request, _("Sending again: only the messages not sent yet go."))
+    return go(request, campaign.get_absolute_url())
+
+
+@account_required
+@require_POST
+def campaign_stop_view(request: AccountRequest, pk: int) -> HttpResponse:
+    campaign = sending.campaign_stop(account=request.account, pk=pk, actor=request.user)
+    messages.success(
+        request, _("Stopped: unsent messages were canceled and their credit released.")
+    )
+    return go(request, campaign.get_absolute_url())
