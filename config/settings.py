@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "template_partials",
     "accounts",
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentAccountMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,6 +131,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses before the password is checked while an address or a user is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -166,6 +175,24 @@ CAMPAIGN_MAX_RECIPIENTS = int(os.environ.get("CAMPAIGN_MAX_RECIPIENTS", 1_000_00
 SMS_MAX_PARTS = int(os.environ.get("SMS_MAX_PARTS", 10))
 # Throughput used for "estimated duration" (messages per second, all workers).
 SEND_RATE_PER_SECOND = int(os.environ.get("SEND_RATE_PER_SECOND", 50))
+
+# Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
+# live in the database, so every web process and the SQLite quick start share them.
+# A failure counts for its address and for the username typed; either one reaching
+# the limit pauses sign-in for that address or that user until the cool-off passes.
+# No reset on success: an attacker's good login to their own account must not wipe
+# the count of their guesses at someone else's password from the same address.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# Successful logins are not logged: the sessions table already says who is in.
+AXES_DISABLE_ACCESS_LOG = True
+# Reverse proxies in front of the app (each appends to X-Forwarded-For). 0 trusts
+# no header, so nobody can pick their own address to dodge the limits above.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
 # Production safety: on when DEBUG is off, `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
