@@ -59,3 +59,17 @@ class InsufficientCredit(DomainError):
                 % {"required": f"{required:.2f}", "available": f"{available:.2f}"}
             }
         )
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong API keys from one address; `retry_after` seconds to wait.
+
+    The message is the seeds' and stays English, like the 401 it follows.
+    """
+
+    status_code = 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        message = f"Too many failed attempts; try again in {retry_after} seconds"
+        super().__init__({"apiKey": message})

@@ -21,7 +21,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from accounts.api import ApiKeyAuth
 from accounts.api import router as account_router
-from accounts.errors import DomainError
+from accounts.errors import DomainError, TooManyAttempts
 from campaigns.api import router as campaign_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
@@ -94,6 +94,13 @@ def on_authentication_error(
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return fail(request, exc.data, exc.status_code)
+
+
+@api.exception_handler(TooManyAttempts)
+def on_too_many_attempts(request: HttpRequest, exc: TooManyAttempts) -> HttpResponse:
+    response = fail(request, exc.data, exc.status_code)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(Http404)

@@ -194,6 +194,25 @@ AXES_DISABLE_ACCESS_LOG = True
 # no header, so nobody can pick their own address to dodge the limits above.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
+# Wrong API keys: this many from one address within the period lock it out for the
+# period (429 with Retry-After). Counted in the cache below.
+API_KEY_FAILURE_LIMIT = int(os.environ.get("API_KEY_FAILURE_LIMIT", 10))
+API_KEY_LOCKOUT_SECONDS = int(os.environ.get("API_KEY_LOCKOUT_SECONDS", 300))
+
+# The default cache lives in each process: enough for one web server (the quick
+# start). With several web processes or machines, a Redis URL shares the counts.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Production safety: on when DEBUG is off, `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
