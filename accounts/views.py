@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.activity import recent_activity
@@ -39,9 +40,14 @@ def account_detail(request: AccountRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"page": page})
 
 
+@never_cache
 @account_required
 def api_keys(request: AccountRequest) -> HttpResponse:
-    """List keys by prefix; create one and show its secret exactly once."""
+    """List keys by prefix; create one and show its secret exactly once.
+
+    Never cached (`Cache-Control: no-store`): the page with a new secret must not
+    come back from the browser's cache or history, nor sit in a shared proxy.
+    """
     new_key = None
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
