@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "ninja",  # its bundled Swagger UI, served from our static files
     "django_htmx",
     "template_partials",
     "accounts",
@@ -214,6 +215,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# /api/docs (Swagger UI) asks for a dashboard sign-in unless this is on.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 
 # Production safety: on when DEBUG is off, `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -73,3 +73,20 @@ def test_screens_work_with_script_from_our_files_only(
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
     expect(page.get_by_role("heading", name="Change campaign")).to_be_visible()
     assert script_errors == []
+
+
+def test_api_docs_render_from_our_server_alone(page, live_server, campaign, screenshot):
+    """Swagger UI comes from our static files, nothing from elsewhere; Try it out
+    reaches the API."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    login(page, "marta", "pw-12345!")
+    page.goto("/api/docs")
+    expect(page.get_by_role("heading", name="Megafono API")).to_be_visible()
+    account = "GET /api/partner-gateway/v1/account Account Get"
+    page.get_by_role("button", name=account).click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    expect(page.locator(".live-responses-table")).to_contain_text("401")
+    screenshot(page, "api-docs")
+    assert [url for url in requested if not url.startswith(live_server.url)] == []
