@@ -10,17 +10,34 @@ from ninja.security import APIKeyHeader
 
 from accounts.api_routing import DualRouter
 from accounts.apikeys import apikey_authenticate
+from accounts.errors import TooManyAttempts
 from accounts.money import to_cents
+from accounts.throttling import (
+    apikey_failure_record,
+    apikey_lockout_remaining,
+    client_ip,
+)
 
 
 class ApiKeyAuth(APIKeyHeader):
-    """`X-Api-Key` header; sets `request.account` for the handlers."""
+    """`X-Api-Key` header; sets `request.account` for the handlers.
+
+    An address that sent too many wrong keys is refused (429) before its key is
+    even looked at: were good keys still let through, the guesser would know a hit
+    from the 429s and keep going. A request without a key guesses nothing and is
+    not counted.
+    """
 
     param_name = "X-Api-Key"
 
     def authenticate(self, request: HttpRequest, key: str | None):
+        address = client_ip(request)
+        if wait := apikey_lockout_remaining(address=address):
+            raise TooManyAttempts(retry_after=wait)
         api_key = apikey_authenticate(key)
         if api_key is None:
+            if key:
+                apikey_failure_record(address=address)
             return None
         request.account = api_key.account
         request.api_key = api_key

@@ -94,3 +94,17 @@ def one_or_not_found(rows: QuerySet[M], **filters: Any) -> M:
     if found is None:
         raise NotFound()
     return found
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong API keys from one address; `retry_after` seconds to wait.
+
+    The message is the seeds' and stays English, like the 401 it follows.
+    """
+
+    status_code = 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        message = f"Too many failed attempts; try again in {retry_after} seconds"
+        super().__init__({"apiKey": message})

@@ -1,13 +1,15 @@
-"""Account and credit page, API keys, account switcher."""
+"""Account and credit page, API keys, account switcher, sign-in lockout."""
 
 from __future__ import annotations
 
+from axes.helpers import get_cool_off
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.apikeys import apikey_create, apikey_revoke
@@ -30,9 +32,14 @@ def account_detail(request: AccountRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"page": page})
 
 
+@never_cache
 @account_required
 def api_keys(request: AccountRequest) -> HttpResponse:
-    """List keys by prefix; create one and show its secret exactly once."""
+    """List keys by prefix; create one and show its secret exactly once.
+
+    Never cached (`Cache-Control: no-store`): the page with a new secret must not
+    come back from the browser's cache or history, nor sit in a shared proxy.
+    """
     new_key = None
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -78,3 +85,19 @@ def switch_account(request: AccountRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+def login_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None,
+    credentials: dict | None,
+) -> HttpResponse:
+    """Say that sign-in is paused and for how long (django-axes' lockout callable).
+
+    The same page answers the dashboard and the admin login: it names neither the
+    address nor the user that tripped the limit, so it tells a guesser nothing.
+    """
+    # Settings always give a cool-off (LOGIN_LOCKOUT_MINUTES), never a permanent lock.
+    minutes = max(1, round(get_cool_off(request).total_seconds() / 60))
+    context = {"minutes": minutes}
+    return render(request, "registration/locked_out.html", context, status=429)

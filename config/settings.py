@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "ninja",  # its bundled Swagger UI, served from our static files
     "django_htmx",
     "template_partials",
     "accounts",
@@ -68,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +85,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentAccountMiddleware",
     "accounts.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -131,6 +139,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses before the password is checked while an address or a user is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Mail (password reset links), one URL read by dj-email-url: for example
+# submission://user:pw@mail.example.com (STARTTLS on 587),
+# smtp://user:pw@mail.example.com:465/?ssl=True (TLS from the start), smtp://host:25;
+# ?timeout=N in seconds. The quick start prints mails on the console instead.
+_email = dj_email_url.parse(
+    os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
+)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+# A mail server that does not answer must not hold a web worker for ever.
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Megafono <noreply@localhost>"
+)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -193,6 +226,46 @@ SIMULATOR_SECRET = (
 # Where the simulator POSTs its reports; empty: straight to the receiving function.
 SIMULATOR_REPORT_URL = os.environ.get("SIMULATOR_REPORT_URL", "")
 
+# Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
+# live in the database, so every web process and the SQLite quick start share them.
+# A failure counts for its address and for the username typed; either one reaching
+# the limit pauses sign-in for that address or that user until the cool-off passes.
+# No reset on success: an attacker's good login to their own account must not wipe
+# the count of their guesses at someone else's password from the same address.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# Successful logins are not logged: the sessions table already says who is in.
+AXES_DISABLE_ACCESS_LOG = True
+# Reverse proxies in front of the app (each appends to X-Forwarded-For). 0 trusts
+# no header, so nobody can pick their own address to dodge the limits above.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+
+# Wrong API keys: this many from one address within the period lock it out for the
+# period (429 with Retry-After). Counted in the cache below.
+API_KEY_FAILURE_LIMIT = int(os.environ.get("API_KEY_FAILURE_LIMIT", 10))
+API_KEY_LOCKOUT_SECONDS = int(os.environ.get("API_KEY_LOCKOUT_SECONDS", 300))
+
+# The default cache lives in each process: enough for one web server (the quick
+# start). With several web processes or machines, a Redis URL shares the counts.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# /api/docs (Swagger UI) asks for a dashboard sign-in unless this is on.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
 # Production safety: on when DEBUG is off, `manage.py check --deploy` is clean.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -205,6 +278,21 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Script and style only from our own static files: no inline <script>, on...= or
+# hx-on attributes, no style attributes (templates/ has none; tests/test_csp.py
+# keeps it so), so markup that slips into a page cannot run or restyle anything.
+# htmx's own indicator <style> is switched off in base.html's htmx-config.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Celery: Redis in production, a file-system broker for the quick start.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

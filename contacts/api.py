@@ -217,9 +217,11 @@ def import_api(request: HttpRequest, import_id: int):
 @router.get(
     "/imports/{import_id}/errors",
     response={200: None, 401: Fail, 404: Fail},
+    # An int key, like the response= ones, so it replaces their 200 and does not
+    # add a second "200" to the JSON.
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "CSV: row, value, reason, first name, last name",
                 "content": {"text/csv": {}},
             }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import ApiClient
@@ -28,3 +30,18 @@ def test_every_documented_path_is_under_the_partner_gateway(db):
     paths = ApiClient(None).get("/api/openapi.json").json()["paths"]
     assert paths
     assert all(p.startswith("/api/partner-gateway/v1/") for p in paths)
+
+
+def test_no_object_in_the_schema_repeats_a_key(db):
+    """Python's json keeps the last of two keys; Swagger UI's parser refuses the
+    whole schema ("duplicated mapping key") and /api/docs shows nothing."""
+    repeated: list[str] = []
+
+    def keep_pairs(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _value in pairs]
+        repeated.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(pairs)
+
+    body = ApiClient(None).get("/api/openapi.json").content
+    json.loads(body, object_pairs_hook=keep_pairs)
+    assert repeated == []

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from accounts.models import Account, LedgerEntry
 from tests.conftest import ApiClient
@@ -42,7 +43,9 @@ def test_load_demo_is_idempotent(db):
     assert Account.objects.filter(name="Demo Shop").count() == 1
     account = Account.objects.get(name="Demo Shop")
     assert LedgerEntry.objects.filter(account=account, kind="top_up").count() == 1
-    assert authenticate(username="demo", password="demo") is not None
+    # Sign-in throttling needs the request the login page would pass.
+    request = RequestFactory().post("/accounts/login/")
+    assert authenticate(request, username="demo", password="demo") is not None
 
 
 def test_default_price_list_is_installed(db):

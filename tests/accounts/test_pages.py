@@ -53,6 +53,18 @@ def test_api_key_is_shown_once_then_only_its_prefix(client_logged, account):
     assert raw not in listing
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_page_showing_a_new_key_is_never_stored(client_logged, htmx):
+    """Neither the browser's cache nor a proxy keeps the secret for Back to show."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client_logged.post(
+        "/account/api-keys/", {"name": "Shop backend"}, headers=headers
+    )
+    assert 'data-testid="new-key">mgf_' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
 def test_empty_key_name_is_an_inline_error(client_logged):
     response = client_logged.post(
         "/account/api-keys/", {"name": ""}, HTTP_HX_REQUEST="true"

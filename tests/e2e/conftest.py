@@ -31,7 +31,8 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator:
+def page(browser, live_server, script_errors) -> Iterator:
+    """A fresh browser tab; any e2e test fails on a CSP refusal or a script error."""
     context = browser.new_context(
         base_url=live_server.url,
         locale="en-US",
@@ -39,8 +40,23 @@ def page(browser, live_server) -> Iterator:
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    page.on("console", lambda message: _note_csp_violation(message, script_errors))
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
     yield page
     context.close()
+    assert not script_errors, script_errors
+
+
+@pytest.fixture
+def script_errors() -> list[str]:
+    """What Chromium refused because of the Content-Security-Policy, and uncaught
+    exceptions of our scripts: either means a page lost some of its behaviour."""
+    return []
+
+
+def _note_csp_violation(message, errors: list[str]) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(f"{message.location['url']}: {message.text}")
 
 
 @pytest.fixture
