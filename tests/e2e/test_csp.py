@@ -29,7 +29,7 @@ def campaign(transactional_db):
         {"phone": "+393330000001", "first_name": "Anna", "attributes": {"code": "A1"}}
     ]
     make_list(account, rows, name="Clienti VIP")
-    return campaign_create(account=account, data={"name": "Black Friday"})
+    return campaign_create(account=account, name="Black Friday")
 
 
 def test_screens_work_with_script_from_our_files_only(
