@@ -39,7 +39,7 @@ from campaigns.selectors import campaign_get
 from campaigns.services import campaign_cancel
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
-from messaging import dispatch
+from messaging import dispatch, ratelimit
 from messaging.gateways import gateway_get
 from messaging.models import SUBMITTED, Message, MessageStatus
 from messaging.pricing import PriceBook
@@ -197,11 +197,20 @@ def campaign_start(*, campaign_id: int) -> bool:
     return True
 
 
+class Throttled(Exception):
+    """The route's rate limit is reached: try this batch again in `wait` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limit: retry in {wait:.2f} s")
+        self.wait = wait
+
+
 def campaign_send_batch(*, campaign_id: int) -> int:
     """Claim, submit and record one batch of a SENDING campaign; messages claimed.
 
     Returns 0 when the campaign is not sending (paused, stopped) or nothing is
-    left to claim: the caller then stops its lane.
+    left to claim: the caller then stops its lane. Raises `Throttled` when the
+    route's rate limit (shared by every worker) has no room for the batch yet.
     """
     campaign = Campaign.objects.only("status", "account_id", "gateway").get(
         pk=campaign_id
@@ -215,6 +224,14 @@ def campaign_send_batch(*, campaign_id: int) -> int:
         campaign_try_complete(campaign_id=campaign_id)
         return 0
     Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
+    wait = ratelimit.acquire(
+        key=campaign.gateway,
+        tokens=dispatch.claimed_parts(claim),
+        rate=ratelimit.gateway_rate(campaign.gateway),
+    )
+    if wait > 0:
+        dispatch.messages_unclaim(claim)
+        raise Throttled(wait)
     dispatch.messages_submit(
         claim=claim,
         gateway=gateway_get(campaign.gateway),

@@ -12,6 +12,7 @@ from django.conf import settings
 from campaigns import sending
 from campaigns.models import Campaign
 from messaging.gateways.base import GatewayUnavailable
+from messaging.ratelimit import RateLimiterUnavailable
 
 
 def fan_out(campaign_id: int) -> None:
@@ -40,7 +41,7 @@ def prepare_task(campaign_id: int) -> None:
     name="campaigns.send_batch",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(GatewayUnavailable,),
+    autoretry_for=(GatewayUnavailable, RateLimiterUnavailable),
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -48,10 +49,19 @@ def prepare_task(campaign_id: int) -> None:
     ignore_result=True,
 )
 def send_batch_task(campaign_id: int) -> None:
-    """One batch; queue the next while this lane still finds full batches."""
+    """One batch; queue the next while this lane still finds full batches.
+
+    A throttled batch re-queues itself with a countdown instead of retrying, so
+    waiting for the route's rate never spends the retries kept for errors.
+    """
     if not Campaign.objects.filter(pk=campaign_id).exists():
         return
-    if sending.campaign_send_batch(campaign_id=campaign_id) >= settings.SEND_BATCH_SIZE:
+    try:
+        claimed = sending.campaign_send_batch(campaign_id=campaign_id)
+    except sending.Throttled as throttled:
+        send_batch_task.apply_async(args=[campaign_id], countdown=throttled.wait)
+        return
+    if claimed >= settings.SEND_BATCH_SIZE:
         send_batch_task.delay(campaign_id)
 
 

@@ -8,6 +8,7 @@ fleet of workers on many machines.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 import dj_database_url
 import dj_email_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +35,19 @@ def env_bool(name: str, default: bool) -> bool:
 def env_list(name: str, default: str) -> list[str]:
     """Read a comma-separated environment variable."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item]
+
+
+def env_rates(name: str) -> dict[str, float]:
+    """Read a JSON object of names to numbers, such as `{"twilio-main": 1}`."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = json.loads(raw) if raw else {}
+        rates = {str(key): float(rate) for key, rate in value.items()}
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ImproperlyConfigured(
+            f'{name} must be a JSON object such as {{"twilio-main": 1}}'
+        ) from exc
+    return rates
 
 
 def secret_key() -> str:
@@ -327,6 +342,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
     "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
 }
+
+# Per-gateway send limits, SMS parts per second across every worker on every machine
+# (messaging.ratelimit). 0 means none, the simulator's default. The buckets live in
+# Redis when this is a Redis URL (the broker's by default), else in the database.
+GATEWAY_RATE_LIMIT = float(os.environ.get("GATEWAY_RATE_LIMIT", 0))
+GATEWAY_RATE_LIMITS = env_rates("GATEWAY_RATE_LIMITS")
+RATE_LIMIT_REDIS_URL = os.environ.get("RATE_LIMIT_REDIS_URL", CELERY_BROKER_URL)
 
 LOGGING = {
     "version": 1,

@@ -304,3 +304,19 @@ class SimulatorSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} → {self.outcome}"
+
+
+class RateBucket(models.Model):
+    """A gateway's token bucket kept in the database, when no Redis holds it.
+
+    The quick start (SQLite, file-system broker) and any non-Redis broker use these
+    rows; `messaging.ratelimit` alone reads and writes them, each in one locked
+    read-modify-write.
+    """
+
+    key = models.CharField(primary_key=True, max_length=200)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.2f} tokens at {self.updated_at:%H:%M:%S.%f}"

@@ -101,3 +101,18 @@ def test_a_simulated_campaign_moves_no_credit(account):
     run_to_the_end(campaign.pk)
     assert Campaign.objects.get(pk=campaign.pk).status == "COMPLETED"
     assert not LedgerEntry.objects.filter(reference=campaign.reference).exists()
+
+
+def test_the_routes_rate_limit_holds_a_batch_back_untouched(account, settings):
+    settings.GATEWAY_RATE_LIMITS = {"simulator": 5.0}
+    contact_list = make_list(account, italian_rows(14))
+    campaign = priced(account, contact_list)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    assert sending.campaign_start(campaign_id=campaign.pk)
+    assert sending.campaign_send_batch(campaign_id=campaign.pk) == 7
+    with pytest.raises(sending.Throttled) as throttled:
+        sending.campaign_send_batch(campaign_id=campaign.pk)
+    assert throttled.value.wait > 0
+    queued = Message.objects.filter(campaign=campaign, status="QUEUED")
+    assert queued.count() == 7
+    assert not queued.filter(claim_token__isnull=False).exists()

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('campaigns', '0005_sending'),
-        ('messaging', '0001_initial'),
+        ('messaging', '0002_ratebucket'),
     ]
 
     operations = [
