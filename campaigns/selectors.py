@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.errors import one_or_not_found
 from accounts.models import Account
-from campaigns.models import Campaign, CampaignEvent
-from campaigns.states import ACTIVE
+from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
+from campaigns.states import ACTIVE, RecurringStatus, Status
 from contacts.models import Contact, ContactList, ContactStatus
 
 
@@ -60,3 +60,50 @@ def preview_contacts(*, contact_list: ContactList, limit: int = 3) -> list[Conta
         contact_list=contact_list, status=ContactStatus.VALID
     )
     return list(contacts.order_by("id")[:limit])
+
+
+def recurring_get(
+    *, account: Account, pk: int, for_update: bool = False
+) -> RecurringCampaign:
+    """The account's recurring campaign `pk`; another account's id is not found."""
+    rows = RecurringCampaign.objects.filter(account=account)
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
+    return one_or_not_found(rows.select_related("contact_list"), pk=pk)
+
+
+def occurrences_with_reasons() -> QuerySet[Campaign]:
+    """Occurrences, newest run first, each with `skip_reason`: the note of its
+    cancellation when the runner skipped it (empty otherwise)."""
+    reason = CampaignEvent.objects.filter(
+        campaign=OuterRef("pk"), to_status=Status.CANCELED
+    ).values("note")[:1]
+    return Campaign.objects.annotate(skip_reason=Subquery(reason)).order_by(
+        "-occurrence_at", "-id"
+    )
+
+
+def recurring_for_account(
+    *, account: Account, occurrences: int = 0
+) -> QuerySet[RecurringCampaign]:
+    """The account's recurring campaigns, newest first; with `occurrences` > 0,
+    `latest_occurrences` holds that many of each one's latest runs."""
+    rows = RecurringCampaign.objects.filter(account=account).select_related(
+        "contact_list"
+    )
+    if occurrences:
+        latest = occurrences_with_reasons()[:occurrences]
+        rows = rows.prefetch_related(
+            Prefetch("occurrences", queryset=latest, to_attr="latest_occurrences")
+        )
+    return rows.order_by("-created_at", "-id")
+
+
+def recurring_overview(*, account: Account) -> dict:
+    """The dashboard card: how many run, and those whose latest run was skipped."""
+    rows = RecurringCampaign.objects.filter(account=account)
+    skipped = rows.exclude(last_error="").order_by("-last_error_at", "-id")
+    return {
+        "active": rows.filter(status=RecurringStatus.ACTIVE).count(),
+        "skipped": list(skipped[:5]),
+    }

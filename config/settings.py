@@ -210,6 +210,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contacts.requeue_stalled_imports",
         "schedule": 300.0,
     },
+    # Recurring campaigns: claim due runs (at most 30 s late); a tick that waited
+    # for a busy worker longer than that expires, the next one does its work.
+    "run-recurring-campaigns": {
+        "task": "campaigns.run_recurring",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
 
 LOGGING = {
