@@ -175,20 +175,18 @@ def recurring_create(
 def _refuse_transition(*, account: Account, pk: int, target: str) -> Conflict:
     """Why `pk` cannot move to `target` now (NotFound when not the account's)."""
     current = recurring_get(account=account, pk=pk).status
-    label = Status(current).label.lower()
-    if current == target:
-        text = _("This recurring campaign is already %(status)s.")
-    elif target == Status.PAUSED:
-        text = _("A %(status)s recurring campaign cannot be paused.")
-    elif target == Status.ACTIVE:
-        text = _("A %(status)s recurring campaign cannot be resumed.")
-    elif target == Status.ENDED:
+    if current == target == Status.ENDED:
         text = _("This recurring campaign has already ended.")
+    elif current == target:
+        text = _("This recurring campaign is already %(status)s.") % {
+            "status": Status(current).label.lower()
+        }
+    elif target == Status.PAUSED:
+        text = _("This recurring campaign has ended and cannot be paused.")
     else:
-        text = _("A %(status)s recurring campaign cannot be changed.")
+        text = _("This recurring campaign has ended and cannot be resumed.")
     return Conflict(
-        {"status": text % {"status": label}},
-        code=CampaignErrorCode.INVALID_RECURRING_TRANSITION,
+        {"status": text}, code=CampaignErrorCode.INVALID_RECURRING_TRANSITION
     )
 
 
@@ -210,7 +208,11 @@ def recurring_update(
         recurring = recurring_get(account=account, pk=pk, for_update=True)
         if recurring.status == Status.ENDED:
             raise Conflict(
-                {"status": _("An ended recurring campaign cannot be changed.")},
+                {
+                    "status": _(
+                        "This recurring campaign has ended and cannot be changed."
+                    )
+                },
                 code=CampaignErrorCode.RECURRING_ENDED,
             )
         current = {name: getattr(recurring, name) for name in SETTINGS_FIELDS}
