@@ -24,6 +24,7 @@ from accounts.api import router as account_router
 from accounts.api_errors import camel
 from accounts.errors import DomainError
 from campaigns.api import router as campaign_router
+from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 
@@ -131,7 +132,13 @@ def api_not_found(
 
 
 # Each app's DualRouter: the documented family first, then the short aliases.
-ROUTERS = [account_router, contact_router, optout_router, campaign_router]
+ROUTERS = [
+    account_router,
+    contact_router,
+    optout_router,
+    campaign_router,
+    recurring_router,
+]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)
 for router in ROUTERS:

@@ -15,7 +15,7 @@ from ninja.operation import PathView
 
 from accounts.apikeys import apikey_create
 from accounts.models import Account, ApiKey
-from campaigns.models import Campaign
+from campaigns.models import Campaign, RecurringCampaign
 from contacts.models import Contact, ContactImport, ContactList, OptOut
 from contacts.services import NewContact, contact_list_create, contacts_add
 
@@ -33,6 +33,20 @@ def _campaign(account: Account) -> dict[str, object]:
 
     campaign = campaign_create(account=account, name="victim")
     return {"campaign_id": campaign.pk, "pk": campaign.pk}
+
+
+def _recurring(account: Account) -> dict[str, object]:
+    from campaigns.recurring import recurring_create
+
+    contact_list = ContactList.objects.get(pk=_contact_list(account)["pk"])
+    recurring = recurring_create(
+        account=account,
+        name="victim",
+        text="Ciao",
+        contact_list=contact_list,
+        rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0",
+    )
+    return {"recurring_id": recurring.pk, "pk": recurring.pk}
 
 
 def _contact_list(account: Account) -> dict[str, object]:
@@ -74,6 +88,9 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:campaign_calculate": _campaign,
     "api:campaign_price": _campaign,
     "api:campaign_confirm": _campaign,
+    "api:recurring_detail": _recurring,
+    "api:recurring_update": _recurring,
+    "api:recurring_end": _recurring,
     "campaigns:detail": _campaign,
     "campaigns:cancel": _campaign,
     "campaigns:setup": _campaign,
@@ -178,6 +195,11 @@ def test_other_account_gets_404(name, route, pattern, account, other_client, oth
     )
     assert ContactImport.objects.filter(account=account).count() == (
         1 if "import_id" in kwargs else 0
+    )
+    assert (
+        not RecurringCampaign.objects.filter(account=account)
+        .exclude(status="ACTIVE", text="Ciao", name="victim")
+        .exists()
     )
     assert OptOut.objects.filter(account=account).count() == (
         1 if name == "contacts:optout_delete" else 0
