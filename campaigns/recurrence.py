@@ -21,10 +21,10 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
-from django.utils.dates import WEEKDAYS
 from django.utils.formats import time_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.errors import DomainError
 from campaigns.error_codes import CampaignErrorCode
@@ -48,6 +48,16 @@ PARTS = frozenset(
     }
 )
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # RFC 5545 names, Monday first
+# Inside a sentence ("Every Monday at 08:00"): Italian writes them in lower case.
+DAY_NAMES = {
+    "MO": pgettext_lazy("in a sentence", "Monday"),
+    "TU": pgettext_lazy("in a sentence", "Tuesday"),
+    "WE": pgettext_lazy("in a sentence", "Wednesday"),
+    "TH": pgettext_lazy("in a sentence", "Thursday"),
+    "FR": pgettext_lazy("in a sentence", "Friday"),
+    "SA": pgettext_lazy("in a sentence", "Saturday"),
+    "SU": pgettext_lazy("in a sentence", "Sunday"),
+}
 # The Gregorian calendar repeats every 400 years (146097 days, exactly 20871 weeks),
 # so moving a rule and the search by 400-year steps changes no occurrence. The
 # search runs near year 9999, where dateutil's iteration of a rule that never
@@ -246,7 +256,7 @@ def describe(rule: str) -> str:
     days, at = parsed
     if len(days) == len(DAYS):
         return _("Every day at %(time)s") % {"time": time_format(at, "H:i")}
-    names = [str(WEEKDAYS[DAYS.index(day)]) for day in DAYS if day in days]
+    names = [str(DAY_NAMES[day]) for day in DAYS if day in days]
     return _("Every %(days)s at %(time)s") % {
         "days": get_text_list(names, _("and")),
         "time": time_format(at, "H:i"),
