@@ -90,9 +90,13 @@ def recurring_page(request: AccountRequest) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             messages.success(request, _created_message(recurring))
-            return go(request, recurring.get_absolute_url())
+            # A query, not only a fragment: htmx's redirect to the page it is on
+            # would only scroll. The new card is highlighted.
+            url = reverse("campaigns:recurring")
+            return go(request, f"{url}?created={recurring.pk}#recurring-{recurring.pk}")
     context = {
         "form": form,
+        "created": request.GET.get("created", ""),
         "rows": recurring_for_account(account=account, occurrences=OCCURRENCES_SHOWN),
         "preview": schedule_preview(
             request.POST if form.is_bound else _initial(account.timezone),
@@ -107,9 +111,7 @@ def recurring_page(request: AccountRequest) -> HttpResponse:
 def _created_message(recurring: RecurringCampaign) -> str:
     return _("“%(name)s” is scheduled; its first run is %(when)s.") % {
         "name": recurring.name,
-        "when": date_format(
-            timezone.localtime(recurring.next_run_at), "SHORT_DATETIME_FORMAT"
-        ),
+        "when": date_format(timezone.localtime(recurring.next_run_at), "l j F Y, H:i"),
     }
 
 

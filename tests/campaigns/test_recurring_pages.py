@@ -51,11 +51,12 @@ def test_create_with_the_picker(client_logged, account, contact_list, user):
     )
     recurring = RecurringCampaign.objects.get()
     assert response.status_code == 302
-    assert response.url == f"{PAGE}#recurring-{recurring.pk}"
+    assert response.url == f"{PAGE}?created={recurring.pk}#recurring-{recurring.pk}"
     assert recurring.rrule == "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=7;BYMINUTE=30"
     assert recurring.created_by == user
     assert recurring.account == account
-    html = client_logged.get(PAGE).content.decode()
+    html = client_logged.get(response.url).content.decode()
+    assert f'class="card recurring highlight" id="recurring-{recurring.pk}"' in html
     assert "Every Monday and Thursday at 07:30" in html
     assert "is scheduled; its first run is" in html
     assert "No runs yet." in html
@@ -171,7 +172,8 @@ def test_the_page_s_queries_do_not_grow_with_schedules(
             account, contact_list, name=f"R{i}", rrule=MONDAYS_AT_8
         )
     recurring_run_due(now=recurring.next_run_at + timedelta(seconds=5))
-    # session, user, membership, accounts of the user, schedules, their runs, lists
+    # session, user, membership, accounts of the user, schedules, their latest runs,
+    # the lists the form offers
     with django_assert_num_queries(7):
         response = client_logged.get(PAGE)
     assert response.content.decode().count('data-testid="recurring"') == 8
