@@ -204,7 +204,7 @@ def recurring_update(
     settings; campaigns already made keep theirs.
     """
     now = now or timezone.now()
-    with transaction.atomic():  # the ticker's claim waits for this row
+    with transaction.atomic():  # a ticker skips the locked row until this commits
         recurring = recurring_get(account=account, pk=pk, for_update=True)
         if recurring.status == Status.ENDED:
             raise Conflict(
