@@ -1,8 +1,10 @@
-"""Admin for campaigns.
+"""Admin for campaigns and recurring campaigns.
 
 Staff see every campaign and may change one only while it is editable, through the
 same service as the wizard and the API; once confirmed it is read-only. Cancelling
 (which gives reserved credit back) is an action that calls `campaign_cancel`.
+Recurring campaigns are read-only here; pausing, resuming and ending them are
+actions that call the same services as the page and the API.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from django.utils.translation import ngettext
 
 from accounts.errors import DomainError
 from accounts.forms import add_domain_errors
-from campaigns.models import Campaign, CampaignEvent
+from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
+from campaigns.recurring import recurring_end, recurring_pause, recurring_resume
 from campaigns.services import campaign_cancel, campaign_update
 from campaigns.states import EDITABLE
 from contacts.models import ContactList
@@ -101,7 +104,12 @@ class CampaignAdmin(admin.ModelAdmin):
         "scheduled_at",
         "created_at",
     ]
-    list_filter = ["status", "channel", "simulation"]
+    list_filter = [
+        "status",
+        "channel",
+        "simulation",
+        ("recurring", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["name", "description", "account__name"]
     list_select_related = ["account"]
     date_hierarchy = "created_at"
@@ -178,3 +186,55 @@ class CampaignAdmin(admin.ModelAdmin):
                 % {"n": canceled},
                 messages.SUCCESS,
             )
+
+
+@admin.register(RecurringCampaign)
+class RecurringCampaignAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "account",
+        "status",
+        "rrule",
+        "timezone",
+        "next_run_at",
+        "last_run_at",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "timezone"]
+    search_fields = ["name", "account__name", "last_error"]
+    list_select_related = ["account"]
+    actions = ["pause", "resume", "end"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Created on the Recurring page or over the API, which check the schedule."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Read-only: a change of rule must recompute the next run (the services)."""
+        return False
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet, service, done: str):
+        changed = 0
+        for recurring in queryset.select_related("account"):
+            try:
+                service(account=recurring.account, pk=recurring.pk)
+            except DomainError as exc:
+                self.message_user(
+                    request, f"{recurring.name}: {exc.message}", messages.WARNING
+                )
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, done % {"n": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Pause selected recurring campaigns"))
+    def pause(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(request, queryset, recurring_pause, _("%(n)d paused."))
+
+    @admin.action(description=_("Resume selected recurring campaigns"))
+    def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(request, queryset, recurring_resume, _("%(n)d resumed."))
+
+    @admin.action(description=_("End selected recurring campaigns (no more runs)"))
+    def end(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(request, queryset, recurring_end, _("%(n)d ended."))

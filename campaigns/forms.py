@@ -9,14 +9,19 @@ services and forms both use the models' field names).
 
 from __future__ import annotations
 
+from datetime import time
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from django import forms
+from django.utils.dates import WEEKDAYS
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from campaigns.models import Campaign
+from campaigns.recurrence import DAYS, weekly_rule
 from contacts.selectors import contact_lists_for_account
 from messaging.models import Channel
 
@@ -172,3 +177,85 @@ class ConfirmForm(forms.Form):
         if cleaned.get("when") == self.LATER and not cleaned.get("scheduled_at"):
             self.add_error("scheduled_at", _("Choose when to send."))
         return cleaned
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    """IANA zones by name (Area/City), UTC first; the list does not change at run time."""
+    zones = sorted(z for z in available_timezones() if "/" in z and z.isascii())
+    return [("UTC", "UTC"), *((zone, zone.replace("_", " ")) for zone in zones)]
+
+
+class RecurringForm(forms.Form):
+    """A recurring SMS campaign: what to send, to whom, and when (the picker or a rule).
+
+    The picker's weekdays and time make a weekly RRULE; the advanced field takes
+    any rule instead. The services check the rule, the zone and the settings.
+    """
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    contact_list = forms.ModelChoiceField(
+        label=_("Contact list"),
+        queryset=None,
+        empty_label=_("Choose a list"),
+        error_messages={"required": _("Choose the list to send to.")},
+    )
+    sender = forms.CharField(
+        label=_("Sender"),
+        max_length=15,
+        required=False,
+        help_text=_(
+            "Up to 11 letters and digits, or a phone number of up to 15 digits."
+        ),
+    )
+    text = MessageText(label=_("Message"))
+    days = forms.MultipleChoiceField(
+        label=_("Days"),
+        choices=[(code, WEEKDAYS[i]) for i, code in enumerate(DAYS)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=["MO"],
+    )
+    at = forms.TimeField(
+        label=_("Time"),
+        initial=time(8, 0),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    rrule = forms.CharField(
+        label=_("Recurrence rule (RFC 5545)"),
+        max_length=500,
+        required=False,
+        help_text=_(
+            "Instead of the days and time above, e.g. FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=9 "
+            "(the last Friday of every month at 09:00)."
+        ),
+    )
+    simulation = forms.BooleanField(
+        label=_("Simulation: walk the whole flow, send nothing, pay nothing"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact_list"].queryset = contact_lists_for_account(
+            account=account
+        )
+        self.fields["timezone"].initial = account.timezone
+        self.fields["text"].widget.attrs["rows"] = 4
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("text", "").strip() == "":
+            self.add_error("text", _("Write the message."))
+        if not cleaned.get("rrule"):
+            if not cleaned.get("days"):
+                self.add_error("days", _("Pick at least one day, or write a rule."))
+            elif cleaned.get("at") is not None:
+                cleaned["rrule"] = weekly_rule(days=cleaned["days"], at=cleaned["at"])
+        return cleaned
+
+    def settings(self) -> dict[str, Any]:
+        """What `recurring_create` takes, from a valid form."""
+        names = ("name", "contact_list", "sender", "text", "rrule", "timezone")
+        return {name: self.cleaned_data[name] for name in (*names, "simulation")}

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, money_field, user_field
-from campaigns.states import Status
+from campaigns.states import RecurringStatus, Status
 from contacts.models import ContactList
 from messaging.models import Channel
 
@@ -107,6 +107,16 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
+    # An occurrence of a recurring campaign: which one, and the run it was made for.
+    recurring = models.ForeignKey(
+        "RecurringCampaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+        verbose_name=_("recurring campaign"),
+    )
+    occurrence_at = models.DateTimeField(_("occurrence"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign")
@@ -136,6 +146,12 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="SCHEDULED") | Q(scheduled_at__isnull=False),
                 name="campaign_scheduled_has_time",
+            ),
+            # One campaign per run, even if two tickers claim the same one.
+            models.UniqueConstraint(
+                fields=["recurring", "occurrence_at"],
+                condition=Q(recurring__isnull=False),
+                name="campaign_one_per_occurrence",
             ),
         ]
 
@@ -177,3 +193,100 @@ class CampaignEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class RecurringCampaign(models.Model):
+    """Campaign settings and an RFC 5545 rule: each run becomes a new campaign.
+
+    `next_run_at` (UTC) is computed in the schedule's own time zone
+    (`campaigns.recurrence`), so 08:00 stays 08:00 across daylight-saving changes.
+    A ticker claims a due run with a conditional UPDATE of `next_run_at`; the run
+    is a campaign with its own quote, reservation and statistics, created from the
+    settings below. A run that cannot go ahead (too little credit, no valid
+    recipients) is skipped, its reason kept in `last_error`.
+    """
+
+    Status = RecurringStatus
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="recurring_campaigns"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    # The settings each occurrence copies (as `Campaign`'s fields of the same name).
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    sender = models.CharField(_("sender"), max_length=15, blank=True)
+    text = models.TextField(_("message"), blank=True)
+    template_id = models.CharField(_("template"), max_length=200, blank=True)
+    template_variables = models.JSONField(
+        _("template variables"), default=dict, blank=True
+    )
+    contact_list = models.ForeignKey(
+        ContactList,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recurring_campaigns",
+        verbose_name=_("contact list"),
+    )
+    unicode = models.BooleanField(_("force Unicode (UCS-2)"), default=False)
+    transliterate_fields = models.BooleanField(
+        _("transliterate personalization fields to GSM-7"), default=False
+    )
+    fallback = models.BooleanField(_("fall back to SMS"), default=False)
+    fallback_text = models.TextField(_("fallback SMS text"), blank=True)
+    simulation = models.BooleanField(
+        _("simulation (no sending, no charge)"), default=False
+    )
+    goal_contact_count = models.PositiveIntegerField(
+        _("recipients cap"), null=True, blank=True
+    )
+
+    # The schedule: the rule is iterated in `timezone` from `starts_at` (DTSTART).
+    rrule = models.TextField(_("recurrence rule (RFC 5545)"))
+    timezone = models.CharField(_("time zone"), max_length=64)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=RecurringStatus.choices,
+        default=RecurringStatus.ACTIVE,
+    )
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    # Why the latest run was skipped, and the run it was; cleared by a run that goes.
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("skipped run"), null=True, blank=True)
+
+    created_by = user_field()
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recurring campaign")
+        verbose_name_plural = _("recurring campaigns")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_run_at"], name="recurring_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RecurringStatus.values),
+                name="recurring_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="recurring_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ACTIVE") | Q(next_run_at__isnull=False),
+                name="recurring_active_has_next_run",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:recurring") + f"#recurring-{self.pk}"

@@ -115,6 +115,10 @@ class CampaignOut(Schema):
     estimatedParts: int | None
     estimatedCost: Decimal | None
     reservedAmount: Decimal
+    recurringId: int | None = Field(
+        description="The recurring campaign this one is a run of"
+    )
+    occurrenceAt: datetime | None = Field(description="The run it was made for")
 
 
 class CalculateOut(Schema):
@@ -301,6 +305,8 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "estimatedParts": campaign.estimated_parts,
         "estimatedCost": campaign.estimated_cost,
         "reservedAmount": to_cents(campaign.reserved_amount),
+        "recurringId": campaign.recurring_id,
+        "occurrenceAt": campaign.occurrence_at,
     }
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.errors import DomainError, one_or_not_found
 from accounts.models import Account
-from campaigns.models import Campaign, CampaignEvent
-from campaigns.states import ACTIVE
+from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
+from campaigns.states import ACTIVE, RecurringStatus, Status
 from contacts.models import Contact, ContactList, ContactStatus
 from contacts.paging import KeysetPage, keyset_page
 from messaging.models import Message, MessageStatus
@@ -82,3 +82,50 @@ def campaign_messages_page(
     if after is not None and not after.isdigit():
         raise DomainError({"cursor": "Invalid cursor"})
     return keyset_page(messages, after=int(after) if after else None, size=size)
+
+
+def recurring_get(
+    *, account: Account, pk: int, for_update: bool = False
+) -> RecurringCampaign:
+    """The account's recurring campaign `pk`; another account's id is not found."""
+    rows = RecurringCampaign.objects.filter(account=account)
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
+    return one_or_not_found(rows.select_related("contact_list"), pk=pk)
+
+
+def occurrences_with_reasons() -> QuerySet[Campaign]:
+    """Occurrences, newest run first, each with `skip_reason`: the note of its
+    cancellation when the runner skipped it (empty otherwise)."""
+    reason = CampaignEvent.objects.filter(
+        campaign=OuterRef("pk"), to_status=Status.CANCELED
+    ).values("note")[:1]
+    return Campaign.objects.annotate(skip_reason=Subquery(reason)).order_by(
+        "-occurrence_at", "-id"
+    )
+
+
+def recurring_for_account(
+    *, account: Account, occurrences: int = 0
+) -> QuerySet[RecurringCampaign]:
+    """The account's recurring campaigns, newest first; with `occurrences` > 0,
+    `latest_occurrences` holds that many of each one's latest runs."""
+    rows = RecurringCampaign.objects.filter(account=account).select_related(
+        "contact_list"
+    )
+    if occurrences:
+        latest = occurrences_with_reasons()[:occurrences]
+        rows = rows.prefetch_related(
+            Prefetch("occurrences", queryset=latest, to_attr="latest_occurrences")
+        )
+    return rows.order_by("-created_at", "-id")
+
+
+def recurring_overview(*, account: Account) -> dict:
+    """The dashboard card: how many run, and those whose latest run was skipped."""
+    rows = RecurringCampaign.objects.filter(account=account)
+    skipped = rows.exclude(last_error="").order_by("-last_error_at", "-id")
+    return {
+        "active": rows.filter(status=RecurringStatus.ACTIVE).count(),
+        "skipped": list(skipped[:5]),
+    }

@@ -167,6 +167,16 @@ def _clean(
     return cleaned
 
 
+def campaign_settings_clean(
+    *, account: Account, **given: Unpack[CampaignSettings]
+) -> dict[str, Any]:
+    """Check settings as `campaign_create` would, without creating anything.
+
+    For settings kept to create campaigns later (a recurring campaign's).
+    """
+    return _clean(account=account, given=given, current=None)
+
+
 def _is_complete(campaign: Campaign) -> bool:
     """Whether the settings suffice to price and send: the CONFIGURED condition."""
     message = (
@@ -404,9 +414,17 @@ def campaign_confirm(
 
 
 def campaign_cancel(
-    *, account: Account, pk: int, actor: AbstractBaseUser | None = None
+    *,
+    account: Account,
+    pk: int,
+    actor: AbstractBaseUser | None = None,
+    note: str = "",
 ) -> Campaign:
-    """Cancel before sending and give any reservation back (a RELEASE row)."""
+    """Cancel before sending and give any reservation back (a RELEASE row).
+
+    `note` is kept on the history row: why a campaign was canceled, when it
+    was not a person's choice (a skipped run of a recurring campaign).
+    """
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=account.pk).first()
         campaign = campaign_get(account=account, pk=pk, for_update=True)
@@ -415,6 +433,7 @@ def campaign_cancel(
             campaign=campaign,
             target=Status.CANCELED,
             actor=actor,
+            note=note,
             canceled_at=timezone.now(),
             reserved_amount=Decimal("0"),
         )

@@ -67,3 +67,11 @@ PRICED = frozenset(
 def sources_of(target: str) -> frozenset[str]:
     """The statuses from which `target` may be reached."""
     return frozenset(s for s, targets in TRANSITIONS.items() if target in targets)
+
+
+class RecurringStatus(models.TextChoices):
+    """A recurring campaign runs while ACTIVE; PAUSED skips its runs; ENDED is final."""
+
+    ACTIVE = "ACTIVE", _("Active")
+    PAUSED = "PAUSED", _("Paused")
+    ENDED = "ENDED", _("Ended")

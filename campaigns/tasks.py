@@ -11,6 +11,7 @@ from django.conf import settings
 
 from campaigns import sending
 from campaigns.models import Campaign
+from campaigns.recurring import recurring_run_due
 from messaging.gateways.base import GatewayUnavailable
 from messaging.ratelimit import RateLimiterUnavailable
 
@@ -77,3 +78,13 @@ def tick_task() -> None:
         fan_out(campaign_id)
     for campaign_id in sending.campaigns_finishing():
         sending.campaign_try_complete(campaign_id=campaign_id)
+
+
+@shared_task(name="campaigns.run_recurring", ignore_result=True)
+def run_recurring_task() -> None:
+    """Beat, every 30 s: make the campaign of every recurring run now due.
+
+    Each run is claimed by a conditional UPDATE, so overlapping or repeated
+    ticks (two beats, a redelivery) make it once.
+    """
+    recurring_run_due()

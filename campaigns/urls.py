@@ -1,14 +1,36 @@
-"""Campaign pages: the list, the wizard's steps, a campaign's page, and the HTMX
-pieces of the composer and of the confirm step."""
+"""Campaign pages: the list, the wizard's steps, a campaign's page, the HTMX
+pieces of the composer and of the confirm step, and recurring campaigns."""
 
 from django.urls import path
 
-from campaigns.views import compose, confirm, cost, live, pages, recipients, setup
+from campaigns.views import (
+    compose,
+    confirm,
+    cost,
+    live,
+    pages,
+    recipients,
+    recurring,
+    setup,
+)
 
 app_name = "campaigns"
 urlpatterns = [
     path("", pages.campaign_list, name="list"),
     path("new/", setup.campaign_new, name="new"),
+    path("recurring/", recurring.recurring_page, name="recurring"),
+    path("recurring/preview/", recurring.recurring_preview, name="recurring_preview"),
+    path(
+        "recurring/<int:pk>/pause/",
+        recurring.recurring_pause_view,
+        name="recurring_pause",
+    ),
+    path(
+        "recurring/<int:pk>/resume/",
+        recurring.recurring_resume_view,
+        name="recurring_resume",
+    ),
+    path("recurring/<int:pk>/end/", recurring.recurring_end_view, name="recurring_end"),
     path("<int:pk>/", pages.campaign_detail, name="detail"),
     path("<int:pk>/cancel/", pages.campaign_cancel_view, name="cancel"),
     path("<int:pk>/live/", live.campaign_live, name="live"),

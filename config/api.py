@@ -28,6 +28,7 @@ from accounts.api import router as account_router
 from accounts.api_errors import camel
 from accounts.errors import DomainError, TooManyAttempts
 from campaigns.api import router as campaign_router
+from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
@@ -170,6 +171,7 @@ ROUTERS = [
     optout_router,
     campaign_router,
     messaging_router,
+    recurring_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)

@@ -341,6 +341,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
     "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
     "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
+    # Recurring campaigns: claim due runs (at most 30 s late); a tick that waited
+    # for a busy worker longer than that expires, the next one does its work.
+    "run-recurring-campaigns": {
+        "task": "campaigns.run_recurring",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
 
 # Per-gateway send limits, SMS parts per second across every worker on every machine

@@ -15,7 +15,7 @@ from ninja.operation import PathView
 
 from accounts.apikeys import apikey_create
 from accounts.models import Account, ApiKey
-from campaigns.models import Campaign
+from campaigns.models import Campaign, RecurringCampaign
 from contacts.models import Contact, ContactImport, ContactList, OptOut
 from contacts.services import NewContact, contact_list_create, contacts_add
 
@@ -33,6 +33,20 @@ def _campaign(account: Account) -> dict[str, object]:
 
     campaign = campaign_create(account=account, name="victim")
     return {"campaign_id": campaign.pk, "pk": campaign.pk}
+
+
+def _recurring(account: Account) -> dict[str, object]:
+    from campaigns.recurring import recurring_create
+
+    contact_list = ContactList.objects.get(pk=_contact_list(account)["pk"])
+    recurring = recurring_create(
+        account=account,
+        name="victim",
+        text="Ciao",
+        contact_list=contact_list,
+        rrule="FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0",
+    )
+    return {"recurring_id": recurring.pk, "pk": recurring.pk}
 
 
 def _contact_list(account: Account) -> dict[str, object]:
@@ -79,6 +93,12 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:campaign_pause_api": _campaign,
     "api:campaign_resume_api": _campaign,
     "api:campaign_stop_api": _campaign,
+    "api:recurring_detail": _recurring,
+    "api:recurring_update": _recurring,
+    "api:recurring_end": _recurring,
+    "campaigns:recurring_pause": _recurring,
+    "campaigns:recurring_resume": _recurring,
+    "campaigns:recurring_end": _recurring,
     "campaigns:detail": _campaign,
     "campaigns:cancel": _campaign,
     "campaigns:live": _campaign,
@@ -188,6 +208,11 @@ def test_other_account_gets_404(name, route, pattern, account, other_client, oth
     )
     assert ContactImport.objects.filter(account=account).count() == (
         1 if "import_id" in kwargs else 0
+    )
+    assert (
+        not RecurringCampaign.objects.filter(account=account)
+        .exclude(status="ACTIVE", text="Ciao", name="victim")
+        .exists()
     )
     assert OptOut.objects.filter(account=account).count() == (
         1 if name == "contacts:optout_delete" else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from campaigns.recurrence import describe
 from campaigns.states import Status
 from messaging.pricing import estimated_duration
 
@@ -23,3 +24,9 @@ def status_label(code: str) -> str:
 def sending_time(messages: int | None) -> str:
     """How long sending takes, in the reader's language (the quote stores English)."""
     return estimated_duration(messages or 0)
+
+
+@register.filter
+def schedule_words(rule: str) -> str:
+    """A recurrence rule in the reader's words ("Every Monday at 08:00"), or ""."""
+    return describe(rule)
