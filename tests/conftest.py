@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.utils import translation
 
 from accounts.apikeys import apikey_create
 from accounts.models import Account, Membership
 from accounts.services import account_create
+from tests.fleet import Fleet
 
 
 @pytest.fixture
@@ -149,3 +152,18 @@ def _english() -> Iterator[None]:
 def _empty_cache() -> None:
     """Wrong-key counts live in the cache: one test's bad keys must not lock the next."""
     cache.clear()
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """Start Celery worker processes on the test database: `fleet().start()`."""
+    fleets: list[Fleet] = []
+
+    def make(broker: str = os.environ.get("CELERY_BROKER_URL", ""), **env) -> Fleet:
+        fleets.append(Fleet(tmp_path, broker, **env))
+        return fleets[-1]
+
+    yield make
+    for each in fleets:
+        each.stop()
+    connection.close()

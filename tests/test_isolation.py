@@ -102,6 +102,7 @@ OBJECTS: dict[str, ObjectFactory] = {
     "campaigns:detail": _campaign,
     "campaigns:cancel": _campaign,
     "campaigns:live": _campaign,
+    "campaigns:chart": lambda account: {**_campaign(account), "chart": "progress"},
     "campaigns:pause": _campaign,
     "campaigns:resume": _campaign,
     "campaigns:stop": _campaign,

@@ -24,6 +24,8 @@ from campaigns.views.steps import next_step_url
 from messaging.models import Channel
 
 PER_PAGE = 25
+# A campaign confirmed for now shows its delivery panel while it starts.
+LIVE = STARTED | {Status.CONFIRMED}
 
 
 @account_required
@@ -69,10 +71,10 @@ def campaign_detail(request: AccountRequest, pk: int) -> HttpResponse:
         "is_editable": campaign.status in EDITABLE,
         "is_cancelable": campaign.status in CANCELABLE,
         "continue_url": next_step_url(campaign),
-        "is_started": campaign.status in STARTED,
+        "is_started": campaign.status in LIVE,
         **quote_context(campaign),
     }
-    if campaign.status in STARTED:
+    if campaign.status in LIVE:
         context.update(live_context(campaign))
     return render(request, "campaigns/detail.html", context)
 
