@@ -15,10 +15,10 @@ import csv
 import io
 from collections.abc import Generator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from itertools import islice
-from typing import IO
+from typing import IO, Protocol
 from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
@@ -47,6 +47,19 @@ class FileRejected(DomainError):
 
     def __init__(self, message: str) -> None:
         super().__init__({"file": message})
+
+
+class Layout(Protocol):
+    """How a contact file is read: a FileInfo, or the ContactImport that stored it."""
+
+    @property
+    def file_format(self) -> str: ...
+
+    @property
+    def encoding(self) -> str: ...
+
+    @property
+    def delimiter(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -90,20 +103,16 @@ def inspect_file(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
 
 
 def read_records(
-    fileobj: IO[bytes], *, file_format: str, encoding: str, delimiter: str
+    fileobj: IO[bytes], layout: Layout, *, first: int | None = None
 ) -> Generator[list[str], None, None]:
-    """Every record of the file as strings, header and blank rows included."""
-    fileobj.seek(0)
-    if file_format == FileFormat.XLSX:
-        yield from _xlsx_records(fileobj)
-        return
-    text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
-    try:
-        yield from csv.reader(text, delimiter=delimiter or ",")
-    finally:
-        # The caller owns the binary file: a collected wrapper would close it.
-        if not fileobj.closed:
-            text.detach()
+    """Every record of the file as strings, header and blank rows included.
+
+    With `first`, only the first `first` non-blank records: what a preview or a
+    column check needs. Every reader of a contact file comes through here, so
+    the upload check, the preview, the import and the opt-outs read alike.
+    """
+    records = _records(fileobj, layout)
+    return records if first is None else _first_records(records, first)
 
 
 def is_blank(record: list[str]) -> bool:
@@ -113,28 +122,35 @@ def is_blank(record: list[str]) -> bool:
 
 def count_records(fileobj: IO[bytes], info: FileInfo, *, stop: int) -> int:
     """Non-blank records, counted exactly but no further than `stop`."""
-    records = read_records(
-        fileobj,
-        file_format=info.file_format,
-        encoding=info.encoding,
-        delimiter=info.delimiter,
-    )
-    with closing(records):
+    with closing(read_records(fileobj, info)) as records:
         return sum(1 for _ in islice(filter(lambda r: not is_blank(r), records), stop))
 
 
-def first_rows(
+def _records(fileobj: IO[bytes], layout: Layout) -> Generator[list[str], None, None]:
+    fileobj.seek(0)
+    if layout.file_format == FileFormat.XLSX:
+        yield from _xlsx_records(fileobj)
+        return
+    text = io.TextIOWrapper(fileobj, encoding=layout.encoding, newline="")
+    try:
+        yield from csv.reader(text, delimiter=layout.delimiter or ",")
+    finally:
+        # The caller owns the binary file: a collected wrapper would close it.
+        if not fileobj.closed:
+            text.detach()
+
+
+def _first_records(
     records: Generator[list[str], None, None], count: int
-) -> list[list[str]]:
-    """The first `count` non-blank records; closes the reader."""
+) -> Generator[list[str], None, None]:
     with closing(records):
-        return list(islice((r for r in records if not is_blank(r)), count))
+        yield from islice((r for r in records if not is_blank(r)), count)
 
 
 def _first_rows(
-    records: Generator[list[str], None, None],
+    fileobj: IO[bytes], layout: Layout
 ) -> tuple[list[str], list[list[str]]]:
-    rows = first_rows(records, SAMPLE_ROWS + 1)
+    rows = list(read_records(fileobj, layout, first=SAMPLE_ROWS + 1))
     return (rows[0], rows[1:]) if rows else ([], [])
 
 
@@ -237,20 +253,14 @@ def _inspect_csv(fileobj: IO[bytes], head: bytes) -> FileInfo:
     text = raw.decode(encoding, errors="ignore")[:_SNIFF_CHARS]
     complete = len(raw) == fileobj.seek(0, io.SEEK_END) and len(text) < _SNIFF_CHARS
     delimiter = _sniff_delimiter(text, complete=complete)
+    info = FileInfo(FileFormat.CSV, encoding, delimiter, [], [], lines)
     try:
-        first, sample = _first_rows(
-            read_records(
-                fileobj,
-                file_format=FileFormat.CSV,
-                encoding=encoding,
-                delimiter=delimiter,
-            )
-        )
+        first, sample = _first_rows(fileobj, info)
     except csv.Error as exc:
         raise FileRejected(
             _("The file could not be read as CSV: %(error)s") % {"error": exc}
         ) from exc
-    return FileInfo(FileFormat.CSV, encoding, delimiter, first, sample, lines)
+    return replace(info, first=first, sample=sample)
 
 
 # XLSX --------------------------------------------------------------------------
@@ -297,10 +307,11 @@ def _inspect_xlsx(fileobj: IO[bytes]) -> FileInfo:
         rows = workbook.worksheets[0].max_row or 0
     finally:
         workbook.close()
+    info = FileInfo(FileFormat.XLSX, "", "", [], [], rows)
     try:
-        first, sample = _first_rows(_xlsx_records(fileobj))
+        first, sample = _first_rows(fileobj, info)
     except Exception as exc:  # openpyxl raises anything on a damaged sheet
         raise FileRejected(
             _("The workbook could not be read: %(error)s") % {"error": exc}
         ) from exc
-    return FileInfo(FileFormat.XLSX, "", "", first, sample, rows)
+    return replace(info, first=first, sample=sample)

@@ -34,7 +34,6 @@ from contacts.files import (
     FileInfo,
     FileRejected,
     count_records,
-    first_rows,
     inspect_file,
     read_records,
 )
@@ -139,15 +138,11 @@ def contact_import_run(*, import_id: int) -> None:
     contact_import = ContactImport.objects.get(pk=import_id)
     load = _copy_import if connection.vendor == "postgresql" else _staged_import
     try:
-        with contact_import.file.open("rb") as fileobj:
-            records = read_records(
-                fileobj,
-                file_format=contact_import.file_format,
-                encoding=contact_import.encoding,
-                delimiter=contact_import.delimiter,
-            )
-            with closing(records):
-                load(contact_import, records, claimed_at)
+        with (
+            contact_import.file.open("rb") as fileobj,
+            closing(read_records(fileobj, contact_import)) as records,
+        ):
+            load(contact_import, records, claimed_at)
     except _Superseded:
         return
     except FileRejected as exc:
@@ -181,15 +176,7 @@ def contact_imports_requeue_stalled(*, limit: int = 100) -> int:
 def import_preview(contact_import: ContactImport, *, rows: int = 10) -> list[list[str]]:
     """The file's first non-blank rows (header included) for the mapping step."""
     with contact_import.file.open("rb") as fileobj:
-        return first_rows(
-            read_records(
-                fileobj,
-                file_format=contact_import.file_format,
-                encoding=contact_import.encoding,
-                delimiter=contact_import.delimiter,
-            ),
-            rows + 1,
-        )
+        return list(read_records(fileobj, contact_import, first=rows + 1))
 
 
 class _Superseded(Exception):
