@@ -293,6 +293,9 @@ def _xlsx_records(fileobj: IO[bytes]) -> Generator[list[str], None, None]:
     workbook = _open_workbook(fileobj)
     try:
         sheet = workbook.worksheets[0]
+        # Read-only sheets stop at the row their <dimension> claims, and any
+        # writer may get that wrong: forget it and read to the sheet's last row.
+        sheet.reset_dimensions()
         for row in sheet.iter_rows(values_only=True):
             yield [_cell_text(value) for value in row]
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -70,6 +72,21 @@ def xlsx(rows: list[list[object]]) -> bytes:
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_dimension(content: bytes, ref: str) -> bytes:
+    """The workbook with its first sheet's <dimension> claiming the range `ref`."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = re.sub(
+                    rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data
+                )
+            target.writestr(name, data)
     return buffer.getvalue()
 
 
