@@ -87,6 +87,9 @@ def contact_import_create(
                 "“telefono”, or check that the numbers are in the file."
             )
         )
+    if mapping["header"] and not info.sample:
+        # It would complete as an empty import: refuse it like an empty file.
+        raise FileRejected(_("The file has no contacts, only a row of column names."))
     data_rows = _check_row_limit(upload, info, header=mapping["header"])
     name = PurePath(upload.name or "contacts.csv").name
     contact_import = ContactImport(
