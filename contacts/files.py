@@ -1,16 +1,15 @@
 """Contact files: check an upload before accepting it, then stream its rows.
 
 `inspect_file` runs in the request, so a marketer learns at once that a file is
-empty, binary, too big, not CSV/XLSX or in an unknown encoding; it decodes the
-whole file once (about 0.3 s per 100 MB) because a Windows-1252 byte on row
-900,000 must not fail the import after the user has left the page. The worker then
+empty, binary, too big, not CSV/XLSX or in an unknown encoding (decided over the
+whole file by `contacts.encodings`, so that a byte on row 900,000 cannot fail the
+import after the user has left the page). The worker then
 reads the file with the format found here (`read_records`), one row at a time:
 neither step ever holds the file in memory.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Generator
@@ -21,18 +20,17 @@ from itertools import islice
 from typing import IO, Protocol
 from zipfile import BadZipFile
 
-from charset_normalizer import from_bytes
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts.errors import DomainError
+from contacts.encodings import bom_encoding, detect_encoding
 from contacts.models import FileFormat
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_ROWS = 50
-_CHUNK = 1 << 20
 _HEAD = 8192
 _SNIFF_CHARS = 64 * 1024
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"Rar!")
@@ -164,51 +162,17 @@ def _looks_binary(head: bytes) -> bool:
     return controls > len(head) // 20
 
 
-def _bom_encoding(head: bytes) -> str | None:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # Excel's "Unicode text": tab-separated UTF-16
-    return None
-
-
-def _decodes(fileobj: IO[bytes], encoding: str) -> tuple[bool, int, str]:
-    """Decode the whole file: (ok, newline count, last character)."""
-    fileobj.seek(0)
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    newlines, last = 0, ""
-    try:
-        while chunk := fileobj.read(_CHUNK):
-            text = decoder.decode(chunk)
-            newlines += text.count("\n")
-            last = text[-1:] or last
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False, 0, ""
-    return True, newlines, last
-
-
-def _detect_encoding(fileobj: IO[bytes], head: bytes) -> tuple[str, int]:
-    """The file's encoding and its line count.
-
-    UTF-8 first (what modern tools write), then Windows-1252 (Excel "CSV" on
-    Italian Windows); UTF-16 only with its BOM. Anything else is refused rather
-    than guessed: a wrong guess would import every accented name garbled.
-    charset-normalizer only names the likely encoding in the message.
-    """
-    bom = _bom_encoding(head)
-    for encoding in [bom] if bom else ["utf-8", "cp1252"]:
-        ok, newlines, last = _decodes(fileobj, encoding)
-        if ok:
-            return encoding, newlines + (1 if last not in ("\n", "") else 0)
-    fileobj.seek(0)
-    guess = from_bytes(fileobj.read(_CHUNK)).best()
+def _encoding(fileobj: IO[bytes], head: bytes) -> tuple[str, int]:
+    """The file's encoding and line count; FileRejected if it is none we read."""
+    found = detect_encoding(fileobj, head)
+    if found.name is not None:
+        return found.name, found.lines
     message = _(
         "The file's text is not UTF-8 or Windows-1252%(guess)s. Save it as "
         "“CSV UTF-8” and upload it again."
     )
-    likely = _(" (it looks like %(name)s)") % {"name": guess.encoding} if guess else ""
-    raise FileRejected(message % {"guess": likely})
+    likely = _(" (it looks like %(name)s)") % {"name": found.likely}
+    raise FileRejected(message % {"guess": likely if found.likely else ""})
 
 
 def _sniff_delimiter(text: str, *, complete: bool) -> str:
@@ -243,11 +207,11 @@ def _sniff_delimiter(text: str, *, complete: bool) -> str:
 
 
 def _inspect_csv(fileobj: IO[bytes], head: bytes) -> FileInfo:
-    if _bom_encoding(head) is None and _looks_binary(head):
+    if bom_encoding(head) is None and _looks_binary(head):
         raise FileRejected(
             _("This is not a CSV or Excel file (it looks like binary data).")
         )
-    encoding, lines = _detect_encoding(fileobj, head)
+    encoding, lines = _encoding(fileobj, head)
     fileobj.seek(0)
     raw = fileobj.read(_SNIFF_CHARS * 4)
     text = raw.decode(encoding, errors="ignore")[:_SNIFF_CHARS]
