@@ -1,11 +1,12 @@
 """Contact files: check an upload before accepting it, then stream its rows.
 
 `inspect_file` runs in the request, so a marketer learns at once that a file is
-empty, binary, too big, not CSV/XLSX or in an unknown encoding (decided over the
-whole file by `contacts.encodings`, so that a byte on row 900,000 cannot fail the
-import after the user has left the page). The worker then
-reads the file with the format found here (`read_records`), one row at a time:
-neither step ever holds the file in memory.
+empty, binary, too big, not CSV/XLSX or in an unknown encoding. A CSV is decoded
+whole once (`contacts.encodings`), so that a byte on row 900,000 cannot fail the
+import after the user has left the page; a workbook is never expanded in the
+request, only its zip directory and the head of its sheet are read
+(`contacts.xlsx`). The worker then reads the file with the format found here
+(`read_records`), one row at a time: neither step holds the file in memory.
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ import io
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
 from itertools import islice
 from typing import IO, Protocol
-from zipfile import BadZipFile
 
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
-from accounts.errors import DomainError
+from contacts import xlsx
 from contacts.encodings import bom_encoding, detect_encoding
+from contacts.errors import FileRejected
 from contacts.models import FileFormat
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -38,13 +37,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls
 _ZIP_MAGIC = b"PK\x03\x04"
 # Bytes below 0x20 other than tab, newline, vertical tab, form feed, return, ^Z.
 _CONTROL = bytes(set(range(32)) - {9, 10, 11, 12, 13, 26})
-
-
-class FileRejected(DomainError):
-    """The file cannot be imported; the message says why and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__({"file": message})
 
 
 class Layout(Protocol):
@@ -62,7 +54,12 @@ class Layout(Protocol):
 
 @dataclass(frozen=True)
 class FileInfo:
-    """What an upload is and its first rows; `rows` counts records, blank included."""
+    """What an upload is and its first rows; `rows` counts records, blank included.
+
+    A CSV's `rows` are its lines (never fewer than its records), a workbook's
+    what its sheet's `<dimension>` claims; with `rows_estimated` the sheet had
+    none and `rows` is a guess from its size, to show, not to refuse a file on.
+    """
 
     file_format: str
     encoding: str
@@ -70,6 +67,7 @@ class FileInfo:
     first: list[str]
     sample: list[list[str]]
     rows: int
+    rows_estimated: bool = False
 
 
 def inspect_file(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
@@ -88,7 +86,7 @@ def inspect_file(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
     fileobj.seek(0)
     head = fileobj.read(_HEAD)
     if head.startswith(_ZIP_MAGIC):
-        info = _inspect_xlsx(fileobj)
+        info = _inspect_xlsx(fileobj, max_bytes=max_bytes)
     elif head.startswith(_OLE_MAGIC):
         raise FileRejected(
             _("Excel 97-2003 (.xls) files are not supported: save it as .xlsx or CSV.")
@@ -109,7 +107,7 @@ def read_records(
     column check needs. Every reader of a contact file comes through here, so
     the upload check, the preview, the import and the opt-outs read alike.
     """
-    records = _records(fileobj, layout)
+    records = _records(fileobj, layout, first)
     return records if first is None else _first_records(records, first)
 
 
@@ -124,10 +122,17 @@ def count_records(fileobj: IO[bytes], info: FileInfo, *, stop: int) -> int:
         return sum(1 for _ in islice(filter(lambda r: not is_blank(r), records), stop))
 
 
-def _records(fileobj: IO[bytes], layout: Layout) -> Generator[list[str], None, None]:
+def _records(
+    fileobj: IO[bytes], layout: Layout, first: int | None
+) -> Generator[list[str], None, None]:
     fileobj.seek(0)
     if layout.file_format == FileFormat.XLSX:
-        yield from _xlsx_records(fileobj)
+        # Read at the time of use: the bounds follow the setting (see xlsx).
+        max_bytes = settings.CONTACT_UPLOAD_MAX_BYTES
+        if first is None:
+            yield from xlsx.records(fileobj, max_bytes=max_bytes)
+        else:
+            yield from xlsx.preview(fileobj, max_bytes=max_bytes, count=first).records
         return
     text = io.TextIOWrapper(fileobj, encoding=layout.encoding, newline="")
     try:
@@ -230,55 +235,16 @@ def _inspect_csv(fileobj: IO[bytes], head: bytes) -> FileInfo:
 # XLSX --------------------------------------------------------------------------
 
 
-def _cell_text(value: object) -> str:
-    """A cell as the user typed it: 3331234567.0 is a number Excel stored as float."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _open_workbook(fileobj: IO[bytes]):
-    try:
-        return load_workbook(fileobj, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise FileRejected(
-            _("This is not an Excel (.xlsx) workbook or a CSV file.")
-        ) from exc
-
-
-def _xlsx_records(fileobj: IO[bytes]) -> Generator[list[str], None, None]:
-    fileobj.seek(0)
-    workbook = _open_workbook(fileobj)
-    try:
-        sheet = workbook.worksheets[0]
-        # Read-only sheets stop at the row their <dimension> claims, and any
-        # writer may get that wrong: forget it and read to the sheet's last row.
-        sheet.reset_dimensions()
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell_text(value) for value in row]
-    finally:
-        workbook.close()
-
-
-def _inspect_xlsx(fileobj: IO[bytes]) -> FileInfo:
-    workbook = _open_workbook(fileobj)
-    try:
-        if not workbook.worksheets:
-            raise FileRejected(_("The workbook has no sheets."))
-        rows = workbook.worksheets[0].max_row or 0
-    finally:
-        workbook.close()
-    info = FileInfo(FileFormat.XLSX, "", "", [], [], rows)
-    try:
-        first, sample = _first_rows(fileobj, info)
-    except Exception as exc:  # openpyxl raises anything on a damaged sheet
-        raise FileRejected(
-            _("The workbook could not be read: %(error)s") % {"error": exc}
-        ) from exc
-    return replace(info, first=first, sample=sample)
+def _inspect_xlsx(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
+    """Only the zip directory and the sheet's head are read here (see xlsx)."""
+    head = xlsx.preview(fileobj, max_bytes=max_bytes, count=SAMPLE_ROWS + 1)
+    first, sample = (head.records[0], head.records[1:]) if head.records else ([], [])
+    return FileInfo(
+        FileFormat.XLSX,
+        "",
+        "",
+        first,
+        sample,
+        head.rows,
+        rows_estimated=not head.claimed,
+    )

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import PurePath
 from uuid import uuid4
 
@@ -37,7 +38,7 @@ from contacts.files import (
     inspect_file,
     read_records,
 )
-from contacts.models import Contact, ContactImport, ContactList
+from contacts.models import Contact, ContactImport, ContactList, FileFormat
 from contacts.reasons import DUPLICATE
 from contacts.rows import (
     DUPLICATE_STATUS,
@@ -195,16 +196,18 @@ def _enqueue(import_id: int) -> None:
 def _check_row_limit(upload: File, info: FileInfo, *, header: bool) -> int:
     """Data rows of the file (estimated); FileRejected beyond the setting.
 
-    The estimate counts lines, so it can only over-count (blank lines, line breaks
-    inside quoted cells): past the limit the rows are counted exactly.
+    A CSV's estimate counts lines, so it can only over-count (blank lines, line
+    breaks inside quoted cells): past the limit its rows are counted exactly. A
+    workbook is not read whole in the request (see contacts.xlsx): it is refused
+    here when its sheet claims too many rows, and the import counts the rest.
     """
     limit = settings.CONTACT_UPLOAD_MAX_ROWS
     skip = 1 if header else 0
     rows = max(info.rows - skip, 0)
-    if rows > limit:
+    if rows > limit and info.file_format == FileFormat.CSV:
         rows = count_records(upload, info, stop=limit + skip + 1) - skip
-        if rows > limit:
-            raise FileRejected(too_many_rows(limit))
+    if rows > limit and not info.rows_estimated:
+        raise FileRejected(too_many_rows(limit))
     return rows
 
 
@@ -323,17 +326,30 @@ def _rows_against_list(
     Python decides every status before COPY, so it must know the keepers. A file
     much smaller than the list is read whole first and only its own numbers are
     looked up; a bigger one loads every keeper into the `kept` set (~90 MB per
-    million) and streams.
+    million) and streams. The size is only an estimate (a workbook's sheet may
+    claim fewer rows than it has), so a "small" file that turns out big is
+    switched to the streaming way once SMALL_FILE_ROWS rows have been read.
     """
     mapping: MappingDict = contact_import.mapping
-    region = contact_import.default_region
+    kept: set[str] = set()
+    rows = contact_rows(
+        records, mapping=mapping, region=contact_import.default_region, kept=kept
+    )
     if not contact_list.valid_count:
-        return contact_rows(records, mapping=mapping, region=region, kept=set())
+        return rows
     if not 0 < contact_import.total_rows <= SMALL_FILE_ROWS:
-        keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
-        kept = set(keepers.values_list("phone", flat=True).iterator(50_000))
-        return contact_rows(records, mapping=mapping, region=region, kept=kept)
-    batches = list(contact_rows(records, mapping=mapping, region=region, kept=set()))
+        kept.update(_keepers(contact_list))
+        return rows
+    batches: list[list[tuple]] = []
+    read = 0
+    for batch in rows:
+        batches.append(batch)
+        read += len(batch)
+        if read > SMALL_FILE_ROWS:
+            # `rows` reads on with `kept`: the keepers join the file's numbers.
+            keepers = _keepers(contact_list)
+            kept.update(keepers)
+            return chain(_mark_taken(batches, keepers), rows)
     candidates = [row[2] for batch in batches for row in batch if row[3] == VALID]
     taken: set[str] = set()
     for start in range(0, len(candidates), 10_000):
@@ -343,6 +359,16 @@ def _rows_against_list(
                 phone__in=candidates[start : start + 10_000],
             ).values_list("phone", flat=True)
         )
+    return _mark_taken(batches, taken)
+
+
+def _keepers(contact_list: ContactList) -> set[str]:
+    keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
+    return set(keepers.values_list("phone", flat=True).iterator(50_000))
+
+
+def _mark_taken(batches: list[list[tuple]], taken: set[str]) -> list[list[tuple]]:
+    """The batches with their valid rows whose number is in `taken` as duplicates."""
     return [
         [
             (*row[:3], DUPLICATE_STATUS, DUPLICATE, *row[5:])
