@@ -130,7 +130,7 @@ def _open_workbook(fileobj: IO[bytes], *, max_bytes: int) -> _Workbook:
     _check_directory_size(fileobj)
     try:
         archive = zipfile.ZipFile(fileobj)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise FileRejected(_not_a_workbook()) from exc
     try:
         _check_parts(archive, max_bytes=max_bytes)
@@ -196,7 +196,10 @@ def _check_parts(archive: zipfile.ZipFile, *, max_bytes: int) -> None:
             }
         )
     for info in infos:
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # bzip2 and lzma parts would inflate in one call, whatever their size
+        # says; an encrypted part cannot be read at all.
+        packed = info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        if not packed or info.flag_bits & 0x1:
             raise FileRejected(_not_a_workbook())
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_GRACE and ratio > MAX_RATIO:
@@ -477,7 +480,10 @@ def _strings_at(stream: IO[bytes], targets: list[int]) -> dict[int, str | None]:
     if root is None:
         raise _Damaged("sharedStrings has no <sst>")
     prefix = root.group(1) or b""
-    opening = data[root.start() : data.index(b">", root.start()) + 1]
+    end = data.find(b">", root.start())
+    if end < 0:
+        raise _Damaged("sharedStrings' <sst> tag does not end")
+    opening = data[root.start() : end + 1]
     if opening.endswith(b"/>"):
         return {}  # an empty table: any use of it is damage
     token, closing = b"<" + prefix + b"si", b"</" + prefix + b"sst>"
@@ -526,6 +532,10 @@ def _one_string(fragment: bytes, closing: bytes) -> str | None:
 # The sheet ---------------------------------------------------------------------
 
 
+# Where the sheet's parser is: a cell is only read inside a row, a row outside any.
+_OUTSIDE, _IN_ROW, _IN_CELL = range(3)
+
+
 class _Sheet:
     """expat handlers turning a sheet's XML into rows of strings, within the caps."""
 
@@ -547,6 +557,7 @@ class _Sheet:
         self._length = 0
         self._collect = False
         self._phonetic = 0
+        self._inside = _OUTSIDE
         self._parser = _parser(start=self._start, end=self._end, text=self._chars)
 
     def parse(
@@ -575,6 +586,9 @@ class _Sheet:
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         local = _LOCAL.get(tag) or _local(tag)
         if local == "c":
+            if self._inside != _IN_ROW:
+                raise _Damaged(f"a cell outside a row, after row {self.last_row}")
+            self._inside = _IN_CELL
             ref = attrs.get("r")
             self._column = _column(ref) if ref else self._column + 1
             self._kind = attrs.get("t", "n")
@@ -584,6 +598,9 @@ class _Sheet:
         elif local == "v" or (local == "t" and not self._phonetic):
             self._collect = True
         elif local == "row":
+            if self._inside != _OUTSIDE:
+                raise _Damaged(f"a row inside row {self.last_row}")
+            self._inside = _IN_ROW
             ref = attrs.get("r")
             number = _int(ref) if ref else self.last_row + 1
             if not self.last_row < number <= _MAX_ROW:
@@ -599,6 +616,7 @@ class _Sheet:
     def _end(self, tag: str) -> None:
         local = _LOCAL.get(tag) or _local(tag)
         if local == "c":
+            self._inside = _IN_ROW
             value = self._value()
             if value:
                 if self._column > MAX_COLUMNS:
@@ -622,6 +640,7 @@ class _Sheet:
         elif local in ("v", "t"):
             self._collect = False
         elif local == "row":
+            self._inside = _OUTSIDE
             self._done.append((self.last_row, self._cells))
             self.bytes_read = self._parser.CurrentByteIndex
         elif local == "rPh":
@@ -746,12 +765,26 @@ def _feed_bytes(parser: expat.XMLParserType, data: bytes) -> None:
     _parse(parser, data, final=True)
 
 
+# What zipfile and zlib raise on a corrupt archive (a bad offset is a ValueError).
+_UNREADABLE = (
+    _Damaged,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    OverflowError,
+    NotImplementedError,
+)
+
+
 @contextmanager
 def _guarded() -> Iterator[None]:
     """Turn a damaged part (or a zip read error) into the user's refusal."""
     try:
         yield
-    except (_Damaged, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except _UNREADABLE as exc:
         logger.info("Unreadable workbook: %s", exc)
         raise FileRejected(
             _(

@@ -198,10 +198,33 @@ def test_a_zip_of_many_parts_is_refused_before_its_directory_is_read(api, contac
         cell_rows([["Cellulare"], ["3331234567"]])[:-20],  # cut short
         '<row r="2"><c><v>1</v></c></row><row r="1"><c><v>2</v></c></row>',
         '<row r="1"><c r="A1" t="s"><v>7</v></c></row>',  # no such string
+        '<row r="1"><c><v>333<row/>1234567</v></c></row>',  # a row in a cell
     ],
 )
 def test_damaged_sheets_are_refused_not_a_500(api, contact_list, rows):
     assert _refused(api, contact_list, workbook(rows)) == DAMAGED
+
+
+def test_parts_packed_other_than_deflate_are_refused(api, contact_list):
+    """bzip2 would inflate a part in one call, whatever size it declares."""
+    content = workbook(cell_rows([["Cellulare"], ["3331234567"]]))
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as target:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+    assert _refused(api, contact_list, buffer.getvalue()) == (
+        "This is not an Excel (.xlsx) workbook or a CSV file."
+    )
+
+
+def test_encrypted_parts_are_refused(api, contact_list):
+    content = bytearray(workbook(cell_rows([["Cellulare"], ["3331234567"]])))
+    # zipfile cannot encrypt: set the "encrypted" flag of the first directory entry.
+    content[content.index(b"PK\x01\x02") + 8] |= 0x1
+    assert _refused(api, contact_list, bytes(content)) == (
+        "This is not an Excel (.xlsx) workbook or a CSV file."
+    )
 
 
 def test_entities_are_refused(api, contact_list):
