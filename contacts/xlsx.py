@@ -9,9 +9,10 @@ worker to 1 GB, one row of 3M cells took 3 GB, a 701 KB file of 2M rows spent
 time, keeping no more than a row needs:
 
 - `_open_workbook` looks only at the zip directory: the number of parts, their
-  compression method, the total uncompressed size (EXPANSION times the upload
-  limit), the shared strings' size (the upload limit: they are held in memory)
-  and each part's compression ratio (MAX_RATIO, as Apache POI's ZipSecureFile).
+  packing (deflated or stored, not encrypted), the total uncompressed size
+  (EXPANSION times the upload limit), the shared strings' size (the upload
+  limit: they are held in memory) and each part's compression ratio
+  (MAX_RATIO, as Apache POI's ZipSecureFile).
 - `preview` reads the head of the sheet (PREVIEW_BYTES of XML at most) and only
   the shared strings those rows use, found by counting `<si` in the inflated
   stream without parsing the rest: the request stays well under a second.
