@@ -1,38 +1,35 @@
 """Contact files: check an upload before accepting it, then stream its rows.
 
 `inspect_file` runs in the request, so a marketer learns at once that a file is
-empty, binary, too big, not CSV/XLSX or in an unknown encoding; it decodes the
-whole file once (about 0.3 s per 100 MB) because a Windows-1252 byte on row
-900,000 must not fail the import after the user has left the page. The worker then
-reads the file with the format found here (`read_records`), one row at a time:
-neither step ever holds the file in memory.
+empty, binary, too big, not CSV/XLSX or in an unknown encoding. A CSV is decoded
+whole once (`contacts.encodings`), so that a byte on row 900,000 cannot fail the
+import after the user has left the page; a workbook is never expanded in the
+request, only its zip directory and the head of its sheet are read
+(`contacts.xlsx`). The worker then reads the file with the format found here
+(`read_records`), one row at a time: neither step holds the file in memory.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Generator
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
 from itertools import islice
-from typing import IO
-from zipfile import BadZipFile
+from typing import IO, Protocol
 
-from charset_normalizer import from_bytes
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
-from accounts.errors import DomainError
+from contacts import xlsx
+from contacts.encodings import bom_encoding, detect_encoding
+from contacts.errors import FileRejected
 from contacts.models import FileFormat
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_ROWS = 50
-_CHUNK = 1 << 20
 _HEAD = 8192
 _SNIFF_CHARS = 64 * 1024
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"Rar!")
@@ -42,16 +39,27 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _CONTROL = bytes(set(range(32)) - {9, 10, 11, 12, 13, 26})
 
 
-class FileRejected(DomainError):
-    """The file cannot be imported; the message says why and what to do."""
+class Layout(Protocol):
+    """How a contact file is read: a FileInfo, or the ContactImport that stored it."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__({"file": message})
+    @property
+    def file_format(self) -> str: ...
+
+    @property
+    def encoding(self) -> str: ...
+
+    @property
+    def delimiter(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class FileInfo:
-    """What an upload is and its first rows; `rows` counts records, blank included."""
+    """What an upload is and its first rows; `rows` counts records, blank included.
+
+    A CSV's `rows` are its lines (never fewer than its records), a workbook's
+    what its sheet's `<dimension>` claims; with `rows_estimated` the sheet had
+    none and `rows` is a guess from its size, to show, not to refuse a file on.
+    """
 
     file_format: str
     encoding: str
@@ -59,6 +67,7 @@ class FileInfo:
     first: list[str]
     sample: list[list[str]]
     rows: int
+    rows_estimated: bool = False
 
 
 def inspect_file(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
@@ -77,7 +86,7 @@ def inspect_file(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
     fileobj.seek(0)
     head = fileobj.read(_HEAD)
     if head.startswith(_ZIP_MAGIC):
-        info = _inspect_xlsx(fileobj)
+        info = _inspect_xlsx(fileobj, max_bytes=max_bytes)
     elif head.startswith(_OLE_MAGIC):
         raise FileRejected(
             _("Excel 97-2003 (.xls) files are not supported: save it as .xlsx or CSV.")
@@ -90,20 +99,16 @@ def inspect_file(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
 
 
 def read_records(
-    fileobj: IO[bytes], *, file_format: str, encoding: str, delimiter: str
+    fileobj: IO[bytes], layout: Layout, *, first: int | None = None
 ) -> Generator[list[str], None, None]:
-    """Every record of the file as strings, header and blank rows included."""
-    fileobj.seek(0)
-    if file_format == FileFormat.XLSX:
-        yield from _xlsx_records(fileobj)
-        return
-    text = io.TextIOWrapper(fileobj, encoding=encoding, newline="")
-    try:
-        yield from csv.reader(text, delimiter=delimiter or ",")
-    finally:
-        # The caller owns the binary file: a collected wrapper would close it.
-        if not fileobj.closed:
-            text.detach()
+    """Every record of the file as strings, header and blank rows included.
+
+    With `first`, only the first `first` non-blank records: what a preview or a
+    column check needs. Every reader of a contact file comes through here, so
+    the upload check, the preview, the import and the opt-outs read alike.
+    """
+    records = _records(fileobj, layout, first)
+    return records if first is None else _first_records(records, first)
 
 
 def is_blank(record: list[str]) -> bool:
@@ -113,28 +118,42 @@ def is_blank(record: list[str]) -> bool:
 
 def count_records(fileobj: IO[bytes], info: FileInfo, *, stop: int) -> int:
     """Non-blank records, counted exactly but no further than `stop`."""
-    records = read_records(
-        fileobj,
-        file_format=info.file_format,
-        encoding=info.encoding,
-        delimiter=info.delimiter,
-    )
-    with closing(records):
+    with closing(read_records(fileobj, info)) as records:
         return sum(1 for _ in islice(filter(lambda r: not is_blank(r), records), stop))
 
 
-def first_rows(
+def _records(
+    fileobj: IO[bytes], layout: Layout, first: int | None
+) -> Generator[list[str], None, None]:
+    fileobj.seek(0)
+    if layout.file_format == FileFormat.XLSX:
+        # Read at the time of use: the bounds follow the setting (see xlsx).
+        max_bytes = settings.CONTACT_UPLOAD_MAX_BYTES
+        if first is None:
+            yield from xlsx.records(fileobj, max_bytes=max_bytes)
+        else:
+            yield from xlsx.preview(fileobj, max_bytes=max_bytes, count=first).records
+        return
+    text = io.TextIOWrapper(fileobj, encoding=layout.encoding, newline="")
+    try:
+        yield from csv.reader(text, delimiter=layout.delimiter or ",")
+    finally:
+        # The caller owns the binary file: a collected wrapper would close it.
+        if not fileobj.closed:
+            text.detach()
+
+
+def _first_records(
     records: Generator[list[str], None, None], count: int
-) -> list[list[str]]:
-    """The first `count` non-blank records; closes the reader."""
+) -> Generator[list[str], None, None]:
     with closing(records):
-        return list(islice((r for r in records if not is_blank(r)), count))
+        yield from islice((r for r in records if not is_blank(r)), count)
 
 
 def _first_rows(
-    records: Generator[list[str], None, None],
+    fileobj: IO[bytes], layout: Layout
 ) -> tuple[list[str], list[list[str]]]:
-    rows = first_rows(records, SAMPLE_ROWS + 1)
+    rows = list(read_records(fileobj, layout, first=SAMPLE_ROWS + 1))
     return (rows[0], rows[1:]) if rows else ([], [])
 
 
@@ -148,51 +167,17 @@ def _looks_binary(head: bytes) -> bool:
     return controls > len(head) // 20
 
 
-def _bom_encoding(head: bytes) -> str | None:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # Excel's "Unicode text": tab-separated UTF-16
-    return None
-
-
-def _decodes(fileobj: IO[bytes], encoding: str) -> tuple[bool, int, str]:
-    """Decode the whole file: (ok, newline count, last character)."""
-    fileobj.seek(0)
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    newlines, last = 0, ""
-    try:
-        while chunk := fileobj.read(_CHUNK):
-            text = decoder.decode(chunk)
-            newlines += text.count("\n")
-            last = text[-1:] or last
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False, 0, ""
-    return True, newlines, last
-
-
-def _detect_encoding(fileobj: IO[bytes], head: bytes) -> tuple[str, int]:
-    """The file's encoding and its line count.
-
-    UTF-8 first (what modern tools write), then Windows-1252 (Excel "CSV" on
-    Italian Windows); UTF-16 only with its BOM. Anything else is refused rather
-    than guessed: a wrong guess would import every accented name garbled.
-    charset-normalizer only names the likely encoding in the message.
-    """
-    bom = _bom_encoding(head)
-    for encoding in [bom] if bom else ["utf-8", "cp1252"]:
-        ok, newlines, last = _decodes(fileobj, encoding)
-        if ok:
-            return encoding, newlines + (1 if last not in ("\n", "") else 0)
-    fileobj.seek(0)
-    guess = from_bytes(fileobj.read(_CHUNK)).best()
+def _encoding(fileobj: IO[bytes], head: bytes) -> tuple[str, int]:
+    """The file's encoding and line count; FileRejected if it is none we read."""
+    found = detect_encoding(fileobj, head)
+    if found.name is not None:
+        return found.name, found.lines
     message = _(
         "The file's text is not UTF-8 or Windows-1252%(guess)s. Save it as "
         "“CSV UTF-8” and upload it again."
     )
-    likely = _(" (it looks like %(name)s)") % {"name": guess.encoding} if guess else ""
-    raise FileRejected(message % {"guess": likely})
+    likely = _(" (it looks like %(name)s)") % {"name": found.likely}
+    raise FileRejected(message % {"guess": likely if found.likely else ""})
 
 
 def _sniff_delimiter(text: str, *, complete: bool) -> str:
@@ -227,80 +212,39 @@ def _sniff_delimiter(text: str, *, complete: bool) -> str:
 
 
 def _inspect_csv(fileobj: IO[bytes], head: bytes) -> FileInfo:
-    if _bom_encoding(head) is None and _looks_binary(head):
+    if bom_encoding(head) is None and _looks_binary(head):
         raise FileRejected(
             _("This is not a CSV or Excel file (it looks like binary data).")
         )
-    encoding, lines = _detect_encoding(fileobj, head)
+    encoding, lines = _encoding(fileobj, head)
     fileobj.seek(0)
     raw = fileobj.read(_SNIFF_CHARS * 4)
     text = raw.decode(encoding, errors="ignore")[:_SNIFF_CHARS]
     complete = len(raw) == fileobj.seek(0, io.SEEK_END) and len(text) < _SNIFF_CHARS
     delimiter = _sniff_delimiter(text, complete=complete)
+    info = FileInfo(FileFormat.CSV, encoding, delimiter, [], [], lines)
     try:
-        first, sample = _first_rows(
-            read_records(
-                fileobj,
-                file_format=FileFormat.CSV,
-                encoding=encoding,
-                delimiter=delimiter,
-            )
-        )
+        first, sample = _first_rows(fileobj, info)
     except csv.Error as exc:
         raise FileRejected(
             _("The file could not be read as CSV: %(error)s") % {"error": exc}
         ) from exc
-    return FileInfo(FileFormat.CSV, encoding, delimiter, first, sample, lines)
+    return replace(info, first=first, sample=sample)
 
 
 # XLSX --------------------------------------------------------------------------
 
 
-def _cell_text(value: object) -> str:
-    """A cell as the user typed it: 3331234567.0 is a number Excel stored as float."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
-
-
-def _open_workbook(fileobj: IO[bytes]):
-    try:
-        return load_workbook(fileobj, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise FileRejected(
-            _("This is not an Excel (.xlsx) workbook or a CSV file.")
-        ) from exc
-
-
-def _xlsx_records(fileobj: IO[bytes]) -> Generator[list[str], None, None]:
-    fileobj.seek(0)
-    workbook = _open_workbook(fileobj)
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell_text(value) for value in row]
-    finally:
-        workbook.close()
-
-
-def _inspect_xlsx(fileobj: IO[bytes]) -> FileInfo:
-    workbook = _open_workbook(fileobj)
-    try:
-        if not workbook.worksheets:
-            raise FileRejected(_("The workbook has no sheets."))
-        rows = workbook.worksheets[0].max_row or 0
-    finally:
-        workbook.close()
-    try:
-        first, sample = _first_rows(_xlsx_records(fileobj))
-    except Exception as exc:  # openpyxl raises anything on a damaged sheet
-        raise FileRejected(
-            _("The workbook could not be read: %(error)s") % {"error": exc}
-        ) from exc
-    return FileInfo(FileFormat.XLSX, "", "", first, sample, rows)
+def _inspect_xlsx(fileobj: IO[bytes], *, max_bytes: int) -> FileInfo:
+    """Only the zip directory and the sheet's head are read here (see xlsx)."""
+    head = xlsx.preview(fileobj, max_bytes=max_bytes, count=SAMPLE_ROWS + 1)
+    first, sample = (head.records[0], head.records[1:]) if head.records else ([], [])
+    return FileInfo(
+        FileFormat.XLSX,
+        "",
+        "",
+        first,
+        sample,
+        head.rows,
+        rows_estimated=not head.claimed,
+    )

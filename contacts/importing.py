@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import PurePath
 from uuid import uuid4
 
@@ -34,11 +35,10 @@ from contacts.files import (
     FileInfo,
     FileRejected,
     count_records,
-    first_rows,
     inspect_file,
     read_records,
 )
-from contacts.models import Contact, ContactImport, ContactList
+from contacts.models import Contact, ContactImport, ContactList, FileFormat
 from contacts.reasons import DUPLICATE
 from contacts.rows import (
     DUPLICATE_STATUS,
@@ -88,6 +88,9 @@ def contact_import_create(
                 "“telefono”, or check that the numbers are in the file."
             )
         )
+    if mapping["header"] and not info.sample:
+        # It would complete as an empty import: refuse it like an empty file.
+        raise FileRejected(_("The file has no contacts, only a row of column names."))
     data_rows = _check_row_limit(upload, info, header=mapping["header"])
     name = PurePath(upload.name or "contacts.csv").name
     contact_import = ContactImport(
@@ -139,15 +142,11 @@ def contact_import_run(*, import_id: int) -> None:
     contact_import = ContactImport.objects.get(pk=import_id)
     load = _copy_import if connection.vendor == "postgresql" else _staged_import
     try:
-        with contact_import.file.open("rb") as fileobj:
-            records = read_records(
-                fileobj,
-                file_format=contact_import.file_format,
-                encoding=contact_import.encoding,
-                delimiter=contact_import.delimiter,
-            )
-            with closing(records):
-                load(contact_import, records, claimed_at)
+        with (
+            contact_import.file.open("rb") as fileobj,
+            closing(read_records(fileobj, contact_import)) as records,
+        ):
+            load(contact_import, records, claimed_at)
     except _Superseded:
         return
     except FileRejected as exc:
@@ -181,15 +180,7 @@ def contact_imports_requeue_stalled(*, limit: int = 100) -> int:
 def import_preview(contact_import: ContactImport, *, rows: int = 10) -> list[list[str]]:
     """The file's first non-blank rows (header included) for the mapping step."""
     with contact_import.file.open("rb") as fileobj:
-        return first_rows(
-            read_records(
-                fileobj,
-                file_format=contact_import.file_format,
-                encoding=contact_import.encoding,
-                delimiter=contact_import.delimiter,
-            ),
-            rows + 1,
-        )
+        return list(read_records(fileobj, contact_import, first=rows + 1))
 
 
 class _Superseded(Exception):
@@ -205,16 +196,18 @@ def _enqueue(import_id: int) -> None:
 def _check_row_limit(upload: File, info: FileInfo, *, header: bool) -> int:
     """Data rows of the file (estimated); FileRejected beyond the setting.
 
-    The estimate counts lines, so it can only over-count (blank lines, line breaks
-    inside quoted cells): past the limit the rows are counted exactly.
+    A CSV's estimate counts lines, so it can only over-count (blank lines, line
+    breaks inside quoted cells): past the limit its rows are counted exactly. A
+    workbook is not read whole in the request (see contacts.xlsx): it is refused
+    here when its sheet claims too many rows, and the import counts the rest.
     """
     limit = settings.CONTACT_UPLOAD_MAX_ROWS
     skip = 1 if header else 0
     rows = max(info.rows - skip, 0)
-    if rows > limit:
+    if rows > limit and info.file_format == FileFormat.CSV:
         rows = count_records(upload, info, stop=limit + skip + 1) - skip
-        if rows > limit:
-            raise FileRejected(too_many_rows(limit))
+    if rows > limit and not info.rows_estimated:
+        raise FileRejected(too_many_rows(limit))
     return rows
 
 
@@ -333,17 +326,30 @@ def _rows_against_list(
     Python decides every status before COPY, so it must know the keepers. A file
     much smaller than the list is read whole first and only its own numbers are
     looked up; a bigger one loads every keeper into the `kept` set (~90 MB per
-    million) and streams.
+    million) and streams. The size is only an estimate (a workbook's sheet may
+    claim fewer rows than it has), so a "small" file that turns out big is
+    switched to the streaming way once SMALL_FILE_ROWS rows have been read.
     """
     mapping: MappingDict = contact_import.mapping
-    region = contact_import.default_region
+    kept: set[str] = set()
+    rows = contact_rows(
+        records, mapping=mapping, region=contact_import.default_region, kept=kept
+    )
     if not contact_list.valid_count:
-        return contact_rows(records, mapping=mapping, region=region, kept=set())
+        return rows
     if not 0 < contact_import.total_rows <= SMALL_FILE_ROWS:
-        keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
-        kept = set(keepers.values_list("phone", flat=True).iterator(50_000))
-        return contact_rows(records, mapping=mapping, region=region, kept=kept)
-    batches = list(contact_rows(records, mapping=mapping, region=region, kept=set()))
+        kept.update(_keepers(contact_list))
+        return rows
+    batches: list[list[tuple]] = []
+    read = 0
+    for batch in rows:
+        batches.append(batch)
+        read += len(batch)
+        if read > SMALL_FILE_ROWS:
+            # `rows` reads on with `kept`: the keepers join the file's numbers.
+            keepers = _keepers(contact_list)
+            kept.update(keepers)
+            return chain(_mark_taken(batches, keepers), rows)
     candidates = [row[2] for batch in batches for row in batch if row[3] == VALID]
     taken: set[str] = set()
     for start in range(0, len(candidates), 10_000):
@@ -353,6 +359,16 @@ def _rows_against_list(
                 phone__in=candidates[start : start + 10_000],
             ).values_list("phone", flat=True)
         )
+    return _mark_taken(batches, taken)
+
+
+def _keepers(contact_list: ContactList) -> set[str]:
+    keepers = contact_list.contacts.filter(status=Contact.Status.VALID)
+    return set(keepers.values_list("phone", flat=True).iterator(50_000))
+
+
+def _mark_taken(batches: list[list[tuple]], taken: set[str]) -> list[list[tuple]]:
+    """The batches with their valid rows whose number is in `taken` as duplicates."""
     return [
         [
             (*row[:3], DUPLICATE_STATUS, DUPLICATE, *row[5:])

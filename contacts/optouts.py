@@ -95,16 +95,7 @@ def optouts_import(
         raise FileRejected(_("No column holds phone numbers."))
     column = mapping["phone"]
     normalize = PhoneNormalizer(region).normalize
-    records = (
-        r
-        for r in read_records(
-            upload,
-            file_format=info.file_format,
-            encoding=info.encoding,
-            delimiter=info.delimiter,
-        )
-        if not is_blank(r)
-    )
+    records = (r for r in read_records(upload, info) if not is_blank(r))
     if mapping["header"]:
         next(records)
     limit = settings.CONTACT_UPLOAD_MAX_ROWS

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -70,6 +72,102 @@ def xlsx(rows: list[list[object]]) -> bytes:
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_BOOK_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+        f'Type="{_DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC}"><sheets>'
+        '<sheet name="Contatti" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_RELS}">'
+        f'<Relationship Id="rId1" Type="{_DOC}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_DOC}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+}
+
+
+def workbook(
+    rows: str | bytes,
+    *,
+    strings: list[str] | bytes = (),
+    before_data: str = "",
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
+    """A workbook written by hand, part by part, as no spreadsheet program would.
+
+    `rows` is the XML inside <sheetData>; `strings` the shared strings (or the
+    whole <si> elements as bytes); `before_data` goes before <sheetData> (a
+    <dimension>, say); `extra` adds parts.
+    """
+    if isinstance(strings, bytes):
+        items = strings
+    else:
+        items = "".join(f"<si><t>{text}</t></si>" for text in strings).encode()
+    rows = rows.encode() if isinstance(rows, str) else rows
+    sheet = (
+        f'<worksheet xmlns="{_MAIN}">{before_data}<sheetData>'.encode()
+        + rows
+        + b"</sheetData></worksheet>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, text in _BOOK_PARTS.items():
+            target.writestr(name, text)
+        target.writestr("xl/worksheets/sheet1.xml", sheet)
+        target.writestr(
+            "xl/sharedStrings.xml",
+            f'<sst xmlns="{_MAIN}">'.encode() + items + b"</sst>",
+        )
+        for name, data in (extra or {}).items():
+            target.writestr(name, data)
+    return buffer.getvalue()
+
+
+def cell_rows(rows: list[list[str]]) -> str:
+    """<row> elements with inline-string cells, numbered from 1."""
+    return "".join(
+        f'<row r="{number}">'
+        + "".join(f'<c t="inlineStr"><is><t>{cell}</t></is></c>' for cell in cells)
+        + "</row>"
+        for number, cells in enumerate(rows, start=1)
+    )
+
+
+def with_dimension(content: bytes, ref: str) -> bytes:
+    """The workbook with its first sheet's <dimension> claiming the range `ref`."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = re.sub(
+                    rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data
+                )
+            target.writestr(name, data)
     return buffer.getvalue()
 
 

@@ -109,6 +109,16 @@ def test_region_for_national_numbers_is_a_form_field(
             "fake.xlsx",
             "This is not an Excel (.xlsx) workbook or a CSV file.",
         ),
+        (
+            "phone,name\n",
+            "header.csv",
+            "The file has no contacts, only a row of column names.",
+        ),
+        (
+            xlsx([["Cellulare", "Nome"]]),
+            "header.xlsx",
+            "The file has no contacts, only a row of column names.",
+        ),
     ],
 )
 def test_files_that_cannot_be_imported_are_400_with_the_reason(

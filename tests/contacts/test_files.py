@@ -65,8 +65,8 @@ def test_xlsx_is_recognised_and_sampled():
 
 def test_records_stream_every_row_including_blank_ones():
     data = io.BytesIO(b"phone\n\n3331234567\n")
-    records = read_records(data, file_format="csv", encoding="utf-8", delimiter=",")
-    assert list(records) == [["phone"], [], ["3331234567"]]
+    info = _inspect(b"phone\n\n3331234567\n")
+    assert list(read_records(data, info)) == [["phone"], [], ["3331234567"]]
     assert not data.closed
 
 
@@ -116,3 +116,10 @@ def test_too_big_is_refused_before_reading():
     assert caught.value.message == (
         "The file is 226\xa0bytes; the largest file accepted is 100\xa0bytes."
     )
+
+
+def test_first_records_are_the_non_blank_ones_up_to_the_count():
+    content = b"phone,name\n\n,\n3331234567\n3201112222\n3470000000\n"
+    info = _inspect(content)
+    records = read_records(io.BytesIO(content), info, first=2)
+    assert list(records) == [["phone", "name"], ["3331234567"]]

@@ -8,7 +8,13 @@ from contacts.exporting import error_report_response
 from contacts.importing import contact_import_create, contact_import_run
 from contacts.models import Contact, ContactImport, OptOut
 from contacts.services import NewContact, contacts_add
-from tests.contacts.conftest import MESSY_CSV, MESSY_SUMMARY, upload, xlsx
+from tests.contacts.conftest import (
+    MESSY_CSV,
+    MESSY_SUMMARY,
+    upload,
+    with_dimension,
+    xlsx,
+)
 
 COMPLETED = ContactImport.Status.COMPLETED
 
@@ -189,6 +195,16 @@ def test_xlsx_with_numbers_stored_as_numbers(import_file, contact_list):
         ("+393401112233", {"discount_code": ""}),
         ("", {"discount_code": "D4"}),
     ]
+
+
+def test_xlsx_rows_past_a_lying_dimension_are_imported(import_file, contact_list):
+    """The sheet's <dimension> is only a claim: every row in it is read."""
+    rows = [["Phone", "Name"], *([f"33312345{i:02d}", f"N{i}"] for i in range(9))]
+    content = with_dimension(xlsx(rows), "A1:B3")
+    contact_import = import_file(content, "clienti.xlsx")
+    assert (contact_import.status, contact_import.total_rows) == (COMPLETED, 9)
+    assert contact_list.contacts.filter(status="valid").count() == 9
+    assert contact_list.contacts.order_by("pk").last().first_name == "N8"
 
 
 def test_file_without_header_is_read_from_its_first_row(import_file, contact_list):

@@ -21,12 +21,11 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from phonenumbers.phonemetadata import PhoneMetadata, PhoneNumberDesc
 from phonenumbers.phonenumberutil import _number_type_helper
 
+from contacts.phone_metadata import Territory
 from contacts.phones import (
     REASON_LABELS,
     PhoneNormalizer,
     PhoneResult,
-    _Territory,
-    normalize,
     normalize_slow,
     preclean,
 )
@@ -315,7 +314,7 @@ def test_folded_type_regex_matches_number_type_helper(
     # type, gated by possible lengths) into one regex per length: compare the two
     # directly, on example numbers of every type with digit edits.
     metadata = _metadata(key)
-    territory = _Territory(metadata)
+    territory = Territory(metadata)
     descs = (getattr(metadata, name) for name in TYPE_DESCS)
     examples = [desc.example_number for desc in descs if desc and desc.example_number]
     for example in data.draw(st.lists(st.sampled_from(examples), max_size=8)):
@@ -354,7 +353,7 @@ SYNTHETIC_METADATA = (
 
 @pytest.mark.parametrize("metadata", SYNTHETIC_METADATA, ids=lambda m: m.id)
 def test_folded_type_regex_on_unusual_metadata(metadata: PhoneMetadata) -> None:
-    territory = _Territory(metadata)
+    territory = Territory(metadata)
     for first in DIGITS:
         for length in range(4, 10):
             for filler in "05":
@@ -400,7 +399,7 @@ ITALIAN_MOBILE = PhoneResult("+393331234567", True, "", "IT", "mobile")
 )
 def test_italian_cells(raw: str, expected: PhoneResult) -> None:
     assert normalize_slow(raw, "IT") == expected
-    assert normalize(raw, "IT") == expected
+    assert PhoneNormalizer("IT").normalize(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -455,7 +454,7 @@ def test_unknown_default_region_uses_slow_path(region: str) -> None:
 
 
 def test_region_code_is_case_insensitive() -> None:
-    assert normalize("333 1234567", " it ") == ITALIAN_MOBILE
+    assert PhoneNormalizer(" it ").normalize("333 1234567") == ITALIAN_MOBILE
     assert normalize_slow("333 1234567", "it") == ITALIAN_MOBILE
 
 
@@ -487,7 +486,7 @@ def test_preclean(raw: str, cleaned: str) -> None:
 
 def test_every_reason_has_a_label() -> None:
     produced = {
-        normalize(raw, "IT").reason
+        PhoneNormalizer("IT").normalize(raw).reason
         for raw in ("", "abc", "+999 1234567", "+39 1", "3" * 18, "2123456789")
     }
     assert produced == set(REASON_LABELS)

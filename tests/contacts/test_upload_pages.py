@@ -174,6 +174,11 @@ def test_progress_polls_until_done_then_stops_with_286(client_logged, account):
             "names.csv",
             "No column holds phone numbers.",
         ),
+        (
+            "telefono;nome;cognome\r\n\r\n;;\r\n",
+            "header.csv",
+            "The file has no contacts, only a row of column names.",
+        ),
     ],
 )
 def test_bad_files_are_refused_on_the_page_and_nothing_is_created(
