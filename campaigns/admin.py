@@ -9,6 +9,7 @@ actions that call the same services as the page and the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -23,8 +24,10 @@ from accounts.errors import DomainError
 from accounts.forms import add_domain_errors
 from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
 from campaigns.recurring import recurring_end, recurring_pause, recurring_resume
+from campaigns.sending import campaign_pause, campaign_resume, campaign_stop
 from campaigns.services import campaign_cancel, campaign_update
 from campaigns.states import EDITABLE
+from campaigns.tasks import fan_out
 from contacts.models import ContactList
 
 # What staff may change before confirmation; the rest is the lifecycle's to set.
@@ -114,7 +117,12 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ["account"]
     date_hierarchy = "created_at"
     inlines = [CampaignEventInline]
-    actions = ["cancel_campaigns"]
+    actions = [
+        "cancel_campaigns",
+        "pause_campaigns",
+        "resume_campaigns",
+        "stop_campaigns",
+    ]
     readonly_fields = [
         "account",
         "channel",
@@ -163,29 +171,72 @@ class CampaignAdmin(admin.ModelAdmin):
         if data:
             campaign_update(account=obj.account, pk=obj.pk, actor=request.user, **data)
 
-    @admin.action(description=_("Cancel selected campaigns (release reserved credit)"))
-    def cancel_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
-        canceled = 0
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        service,
+        done: Callable[[int], str],
+    ) -> int:
+        """Run a lifecycle service on each selected campaign; refusals are warnings."""
+        count = 0
         for campaign in queryset.select_related("account"):
             try:
-                campaign_cancel(
-                    account=campaign.account, pk=campaign.pk, actor=request.user
-                )
+                service(account=campaign.account, pk=campaign.pk, actor=request.user)
             except DomainError as exc:
                 self.message_user(
                     request, f"{campaign.name}: {exc.message}", messages.WARNING
                 )
             else:
-                canceled += 1
-        if canceled:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d campaign canceled.", "%(n)d campaigns canceled.", canceled
-                )
-                % {"n": canceled},
-                messages.SUCCESS,
-            )
+                count += 1
+        if count:
+            text = done(count) % {"n": count}
+            self.message_user(request, text, messages.SUCCESS)
+        return count
+
+    @admin.action(description=_("Cancel selected campaigns (release reserved credit)"))
+    def cancel_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(
+            request,
+            queryset,
+            campaign_cancel,
+            lambda n: ngettext(
+                "%(n)d campaign canceled.", "%(n)d campaigns canceled.", n
+            ),
+        )
+
+    @admin.action(description=_("Pause sending"))
+    def pause_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(
+            request,
+            queryset,
+            campaign_pause,
+            lambda n: ngettext("%(n)d campaign paused.", "%(n)d campaigns paused.", n),
+        )
+
+    @admin.action(description=_("Resume sending"))
+    def resume_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            transaction.on_commit(lambda pk=pk: fan_out(pk))
+        self._apply(
+            request,
+            queryset,
+            campaign_resume,
+            lambda n: ngettext(
+                "%(n)d campaign resumed.", "%(n)d campaigns resumed.", n
+            ),
+        )
+
+    @admin.action(description=_("Stop (cancel unsent messages, release their credit)"))
+    def stop_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(
+            request,
+            queryset,
+            campaign_stop,
+            lambda n: ngettext(
+                "%(n)d campaign stopped.", "%(n)d campaigns stopped.", n
+            ),
+        )
 
 
 @admin.register(RecurringCampaign)

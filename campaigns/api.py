@@ -16,6 +16,7 @@ from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
 from campaigns import sending, services
+from campaigns.exporting import messages_export_response
 from campaigns.pricing import price_summary
 from campaigns.schemas import (
     API_NAMES,
@@ -209,6 +210,18 @@ def campaign_messages_api(
         "messages": [message_out(m) for m in page.items],
         "nextCursor": str(page.next_after) if page.next_after else None,
     }
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}/messages/export",
+    response={200: None, **ERRORS},
+    openapi_extra={"responses": {"200": {"content": {"text/csv": {}}}}},
+)
+def campaign_messages_export_api(request: HttpRequest, campaign_id: int):
+    """Every recipient's result as CSV (the same file as the campaign page's)."""
+    return messages_export_response(
+        campaign_get(account=request.account, pk=campaign_id)
+    )
 
 
 def _lifecycle(action, request: HttpRequest, campaign_id: int):

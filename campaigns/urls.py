@@ -35,6 +35,9 @@ urlpatterns = [
     path("<int:pk>/cancel/", pages.campaign_cancel_view, name="cancel"),
     path("<int:pk>/live/", live.campaign_live, name="live"),
     path("<int:pk>/chart/<slug:chart>.svg", live.campaign_chart, name="chart"),
+    path(
+        "<int:pk>/messages.csv", live.campaign_messages_export, name="messages_export"
+    ),
     path("<int:pk>/pause/", live.campaign_pause_view, name="pause"),
     path("<int:pk>/resume/", live.campaign_resume_view, name="resume"),
     path("<int:pk>/stop/", live.campaign_stop_view, name="stop"),

@@ -16,6 +16,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from accounts.decorators import AccountRequest, account_required
 from campaigns import sending
 from campaigns.charts import outcome_chart, progress_chart
+from campaigns.exporting import messages_export_response
 from campaigns.models import Campaign
 from campaigns.states import Status
 from campaigns.stats import campaign_stats
@@ -114,3 +115,10 @@ def campaign_chart(request: AccountRequest, pk: int, chart: str) -> HttpResponse
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@account_required
+@require_GET
+def campaign_messages_export(request: AccountRequest, pk: int) -> HttpResponse:
+    """Every recipient's result as CSV."""
+    return messages_export_response(load_campaign(request, pk))

@@ -116,3 +116,48 @@ def test_the_routes_rate_limit_holds_a_batch_back_untouched(account, settings):
     queued = Message.objects.filter(campaign=campaign, status="QUEUED")
     assert queued.count() == 7
     assert not queued.filter(claim_token__isnull=False).exists()
+
+
+def test_per_recipient_results_page_by_page_and_as_csv(account, api, client_logged):
+    campaign = priced(account, make_list(account, italian_rows(12)))
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    run_to_the_end(campaign.pk)
+    base = f"/api/partner-gateway/v1/campaigns/{campaign.pk}/messages"
+    first = api.get(f"{base}?limit=10").json()
+    second = api.get(f"{base}?limit=10&cursor={first['nextCursor']}").json()
+    phones = [m["phoneNumber"] for m in first["messages"] + second["messages"]]
+    assert phones == [f"+39333{i:07d}" for i in range(12)]
+    assert second["nextCursor"] is None
+    assert api.get(f"{base}?status=bogus").status_code == 400
+    csv = b"".join(client_logged.get(f"/campaigns/{campaign.pk}/messages.csv"))
+    lines = csv.decode("utf-8-sig").splitlines()
+    assert len(lines) == 13
+    assert lines[1].startswith("'+393330000000,")  # neutralised for spreadsheets
+
+
+def test_the_page_pauses_resumes_and_stops(account, client_logged, settings):
+    settings.SEND_BATCH_SIZE = 3
+    campaign = priced(account, make_list(account, italian_rows(9)))
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_start(campaign_id=campaign.pk)
+    sending.campaign_send_batch(campaign_id=campaign.pk)
+    client_logged.post(f"/campaigns/{campaign.pk}/pause/")
+    assert Campaign.objects.get(pk=campaign.pk).status == "PAUSED"
+    assert sending.campaign_send_batch(campaign_id=campaign.pk) == 0  # nothing new
+    client_logged.post(f"/campaigns/{campaign.pk}/resume/")
+    assert Campaign.objects.get(pk=campaign.pk).status == "SENDING"
+    sending.campaign_send_batch(campaign_id=campaign.pk)
+    client_logged.post(f"/campaigns/{campaign.pk}/stop/")
+    campaign.refresh_from_db()
+    assert campaign.status == "COMPLETED"
+    stats = campaign_stats(campaign)
+    assert (stats.sent, stats.canceled) == (6, 3)
+    ledger = dict(
+        LedgerEntry.objects.filter(reference=campaign.reference).values_list(
+            "kind", "amount"
+        )
+    )
+    assert ledger["capture"] == Decimal("0.21")  # 6 x 0.035
+    assert ledger["release"] == Decimal("0.11")
+    page = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Final cost" in page
