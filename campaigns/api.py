@@ -30,6 +30,8 @@ from campaigns.schemas import (
     MessagesPage,
     PriceOut,
     StatsOut,
+    TestSendIn,
+    TestSendOut,
     Uc006StatsOut,
     Uc006StatsPage,
     aware,
@@ -51,6 +53,7 @@ from campaigns.selectors import (
 from campaigns.states import Status as CampaignStatus
 from campaigns.stats import campaign_stats
 from campaigns.tasks import fan_out
+from campaigns.trials import campaign_test_send
 from messaging.models import Channel
 
 router = DualRouter(tags=["Campaigns"])
@@ -222,6 +225,16 @@ def campaign_messages_export_api(request: HttpRequest, campaign_id: int):
     return messages_export_response(
         campaign_get(account=request.account, pk=campaign_id)
     )
+
+
+@router.post("/campaigns/{int:campaign_id}/test", response={200: TestSendOut, **ERRORS})
+def campaign_test_send_api(request: HttpRequest, campaign_id: int, payload: TestSendIn):
+    """Send the message to up to 5 numbers now (charged unless a simulation)."""
+    with errors_named_as_sent({"phoneNumbers"}, API_NAMES):
+        messages = campaign_test_send(
+            account=request.account, pk=campaign_id, phone_numbers=payload.phoneNumbers
+        )
+    return {"messages": [message_out(m) for m in messages]}
 
 
 def _lifecycle(action, request: HttpRequest, campaign_id: int):

@@ -22,6 +22,7 @@ class CampaignErrorCode(StrEnum):
     TOO_MANY_RECIPIENTS = "too_many_recipients"
     NO_RECIPIENTS = "no_recipients"
     UNKNOWN_FIX = "unknown_fix"
+    INVALID_TEST_NUMBERS = "invalid_test_numbers"
     INVALID_RRULE = "invalid_rrule"
     INVALID_TIMEZONE = "invalid_timezone"
     NO_OCCURRENCE = "no_occurrence"

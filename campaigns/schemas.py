@@ -521,3 +521,11 @@ def message_out(message: Message) -> dict[str, Any]:
         "sentAt": message.submitted_at,
         "finishedAt": message.finished_at,
     }
+
+
+class TestSendIn(Schema):
+    phoneNumbers: list[str] = Field(min_length=1, max_length=5)
+
+
+class TestSendOut(Schema):
+    messages: list[MessageOut]

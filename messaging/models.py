@@ -123,6 +123,14 @@ class Message(models.Model):
         related_name="messages",
         db_constraint=True,
     )
+    # A test send of a campaign (not part of it: no unique number, no tallies).
+    test_of = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="test_messages",
+    )
     contact_id = models.BigIntegerField(null=True, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=16)
     country = models.CharField(_("country"), max_length=2, blank=True)

@@ -89,6 +89,7 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:campaign_price": _campaign,
     "api:campaign_confirm": _campaign,
     "api:campaign_stats_api": _campaign,
+    "api:campaign_test_send_api": _campaign,
     "api:campaign_messages_export_api": _campaign,
     "api:campaign_messages_api": _campaign,
     "api:campaign_pause_api": _campaign,

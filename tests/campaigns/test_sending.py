@@ -161,3 +161,36 @@ def test_the_page_pauses_resumes_and_stops(account, client_logged, settings):
     assert ledger["release"] == Decimal("0.11")
     page = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Final cost" in page
+
+
+def test_a_test_send_goes_now_personalised_and_charged(account, api):
+    rows = [{**row, "first_name": "Anna"} for row in italian_rows(3)]
+    contact_list = make_list(account, rows)
+    campaign = priced(account, contact_list, text="Ciao {{first_name}}!")
+    body = api.post(
+        f"/api/partner-gateway/v1/campaigns/{campaign.pk}/test",
+        {"phoneNumbers": ["+393330000001", "3471234567"]},
+    ).json()
+    assert [m["status"] for m in body["messages"]] == ["SUBMITTED", "SUBMITTED"]
+    texts = Message.objects.filter(test_of=campaign).values_list("text", flat=True)
+    assert set(texts) == {"Ciao Anna!"}
+    ledger = LedgerEntry.objects.filter(
+        reference__startswith=f"{campaign.reference}:test"
+    )
+    assert {e.kind: e.amount for e in ledger} == {
+        "reservation": Decimal("0.07"),
+        "capture": Decimal("0.07"),
+    }
+    too_many = api.post(
+        f"/api/partner-gateway/v1/campaigns/{campaign.pk}/test",
+        {"phoneNumbers": ["+393330000001"] * 6},
+    )
+    assert too_many.status_code == 400
+    bad = api.post(
+        f"/api/partner-gateway/v1/campaigns/{campaign.pk}/test",
+        {"phoneNumbers": ["ciao"]},
+    )
+    assert bad.json() == {
+        "status": "fail",
+        "data": {"phoneNumbers": "ciao is not a valid number."},
+    }
