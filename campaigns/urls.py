@@ -49,6 +49,7 @@ urlpatterns = [
     path("<int:pk>/recipients/", recipients.campaign_recipients, name="recipients"),
     path("<int:pk>/cost/", cost.campaign_cost, name="cost"),
     path("<int:pk>/fix/", cost.campaign_fix, name="fix"),
+    path("<int:pk>/test/", cost.campaign_test_send_view, name="test_send"),
     path("<int:pk>/confirm/", confirm.campaign_confirm_step, name="confirm"),
     path(
         "<int:pk>/confirm/check/",

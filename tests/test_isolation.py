@@ -117,6 +117,7 @@ OBJECTS: dict[str, ObjectFactory] = {
     "campaigns:recipients": _campaign,
     "campaigns:cost": _campaign,
     "campaigns:fix": _campaign,
+    "campaigns:test_send": _campaign,
     "campaigns:confirm": _campaign,
     "campaigns:schedule_check": _campaign,
     "contacts:list": _contact_list,

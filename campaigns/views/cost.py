@@ -19,6 +19,7 @@ from campaigns.fixes import LOOKALIKES, TRANSLITERATION, campaign_apply_fix
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate
 from campaigns.states import EDITABLE, PRICED, Status
+from campaigns.trials import campaign_test_send
 from campaigns.views.common import (
     go,
     in_account_timezone,
@@ -130,3 +131,30 @@ def campaign_fix(request: AccountRequest, pk: int) -> HttpResponse:
             },
         )
     return go(request, reverse("campaigns:cost", args=[pk]))
+
+
+@account_required
+@require_POST
+def campaign_test_send_view(request: AccountRequest, pk: int) -> HttpResponse:
+    """Send a test to the numbers typed; the panel shows each one's status."""
+    campaign = load_campaign(request, pk)
+    typed = request.POST.get("phone_numbers", "")[:500]
+    numbers = [
+        part.strip() for part in typed.replace(";", ",").split(",") if part.strip()
+    ]
+    context = {"campaign": campaign, "test_numbers": typed}
+    try:
+        context["test_sent"] = campaign_test_send(
+            account=request.account, pk=pk, phone_numbers=numbers, actor=request.user
+        )
+    except DomainError as exc:
+        context["test_error"] = exc.message
+    if not request.htmx:
+        messages.info(request, context.get("test_error") or _("Test sent."))
+        return go(request, reverse("campaigns:cost", args=[pk]))
+    return render(
+        request,
+        f"{PAGE}#test-send",
+        context,
+        status=422 if "test_error" in context else 200,
+    )

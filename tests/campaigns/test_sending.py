@@ -194,3 +194,22 @@ def test_a_test_send_goes_now_personalised_and_charged(account, api):
         "status": "fail",
         "data": {"phoneNumbers": "ciao is not a valid number."},
     }
+
+
+def test_the_cost_step_sends_a_test_and_shows_its_status(account, client_logged):
+    campaign = priced(account, make_list(account, italian_rows(2)))
+    response = client_logged.post(
+        f"/campaigns/{campaign.pk}/test/",
+        {"phone_numbers": "+39 333 000 0001, ciao"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert "ciao is not a valid number." in response.content.decode()
+    response = client_logged.post(
+        f"/campaigns/{campaign.pk}/test/",
+        {"phone_numbers": "+39 333 000 0001"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "+393330000001" in response.content.decode()
+    assert Message.objects.filter(test_of=campaign, status="SUBMITTED").count() == 1
