@@ -57,12 +57,13 @@ def test_good_keys_do_not_use_up_the_allowance(api, settings):
 
 
 def test_the_address_is_let_in_again_when_the_time_is_up(api, settings):
-    settings.API_KEY_LOCKOUT_SECONDS = 1
+    # Long enough that ten requests on a busy CI machine fit inside the lockout.
+    settings.API_KEY_LOCKOUT_SECONDS = 5
     _wrong_keys(settings.API_KEY_FAILURE_LIMIT)
     response = api.get(ACCOUNT)
     assert response.status_code == 429
-    assert response.json() == _too_many(1)
-    time.sleep(1.1)
+    assert response.json()["data"]["apiKey"].startswith("Too many failed attempts")
+    time.sleep(5.1)
     assert api.get(ACCOUNT).status_code == 200
 
 
