@@ -218,7 +218,6 @@ def campaign_messages_api(
 @router.get(
     "/campaigns/{int:campaign_id}/messages/export",
     response={200: None, **ERRORS},
-    openapi_extra={"responses": {"200": {"content": {"text/csv": {}}}}},
 )
 def campaign_messages_export_api(request: HttpRequest, campaign_id: int):
     """Every recipient's result as CSV (the same file as the campaign page's)."""
