@@ -27,7 +27,6 @@ from campaigns.recurring import recurring_end, recurring_pause, recurring_resume
 from campaigns.sending import campaign_pause, campaign_resume, campaign_stop
 from campaigns.services import campaign_cancel, campaign_update
 from campaigns.states import EDITABLE
-from campaigns.tasks import fan_out
 from contacts.models import ContactList
 
 # What staff may change before confirmation; the rest is the lifecycle's to set.
@@ -216,8 +215,6 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resume sending"))
     def resume_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for pk in queryset.values_list("pk", flat=True):
-            transaction.on_commit(lambda pk=pk: fan_out(pk))
         self._apply(
             request,
             queryset,

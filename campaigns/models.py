@@ -15,7 +15,37 @@ from contacts.models import ContactList
 from messaging.models import Channel
 
 
-class Campaign(models.Model):
+class MessageSettings(models.Model):
+    """What a campaign sends and how: shared by a campaign and a recurring schedule,
+    whose runs copy these fields by name."""
+
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    sender = models.CharField(_("sender"), max_length=15, blank=True)
+    text = models.TextField(_("message"), blank=True)
+    template_id = models.CharField(_("template"), max_length=200, blank=True)
+    template_variables = models.JSONField(
+        _("template variables"), default=dict, blank=True
+    )
+    unicode = models.BooleanField(_("force Unicode (UCS-2)"), default=False)
+    transliterate_fields = models.BooleanField(
+        _("transliterate personalization fields to GSM-7"), default=False
+    )
+    fallback = models.BooleanField(_("fall back to SMS"), default=False)
+    fallback_text = models.TextField(_("fallback SMS text"), blank=True)
+    simulation = models.BooleanField(
+        _("simulation (no sending, no charge)"), default=False
+    )
+    goal_contact_count = models.PositiveIntegerField(
+        _("recipients cap"), null=True, blank=True
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Campaign(MessageSettings):
     """A bulk send to one contact list, walked through the lifecycle in `states`.
 
     The quote columns are filled by cost calculation and cleared by any edit; the
@@ -29,15 +59,6 @@ class Campaign(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
-    )
-    sender = models.CharField(_("sender"), max_length=15, blank=True)
-    text = models.TextField(_("message"), blank=True)
-    template_id = models.CharField(_("template"), max_length=200, blank=True)
-    template_variables = models.JSONField(
-        _("template variables"), default=dict, blank=True
-    )
     contact_list = models.ForeignKey(
         ContactList,
         on_delete=models.SET_NULL,
@@ -46,20 +67,8 @@ class Campaign(models.Model):
         related_name="campaigns",
         verbose_name=_("contact list"),
     )
-    unicode = models.BooleanField(_("force Unicode (UCS-2)"), default=False)
-    transliterate_fields = models.BooleanField(
-        _("transliterate personalization fields to GSM-7"), default=False
-    )
-    fallback = models.BooleanField(_("fall back to SMS"), default=False)
-    fallback_text = models.TextField(_("fallback SMS text"), blank=True)
-    simulation = models.BooleanField(
-        _("simulation (no sending, no charge)"), default=False
-    )
     send_immediately = models.BooleanField(_("send immediately"), default=False)
     scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True)
-    goal_contact_count = models.PositiveIntegerField(
-        _("recipients cap"), null=True, blank=True
-    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
     )
@@ -195,7 +204,7 @@ class CampaignEvent(models.Model):
         return f"{self.from_status or '∅'} → {self.to_status}"
 
 
-class RecurringCampaign(models.Model):
+class RecurringCampaign(MessageSettings):
     """Campaign settings and an RFC 5545 rule: each run becomes a new campaign.
 
     `next_run_at` (UTC) is computed in the schedule's own time zone
@@ -213,16 +222,7 @@ class RecurringCampaign(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    # The settings each occurrence copies (as `Campaign`'s fields of the same name).
-    channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
-    )
-    sender = models.CharField(_("sender"), max_length=15, blank=True)
-    text = models.TextField(_("message"), blank=True)
-    template_id = models.CharField(_("template"), max_length=200, blank=True)
-    template_variables = models.JSONField(
-        _("template variables"), default=dict, blank=True
-    )
+    # With the `MessageSettings` fields: what each occurrence copies.
     contact_list = models.ForeignKey(
         ContactList,
         on_delete=models.SET_NULL,
@@ -230,18 +230,6 @@ class RecurringCampaign(models.Model):
         blank=True,
         related_name="recurring_campaigns",
         verbose_name=_("contact list"),
-    )
-    unicode = models.BooleanField(_("force Unicode (UCS-2)"), default=False)
-    transliterate_fields = models.BooleanField(
-        _("transliterate personalization fields to GSM-7"), default=False
-    )
-    fallback = models.BooleanField(_("fall back to SMS"), default=False)
-    fallback_text = models.TextField(_("fallback SMS text"), blank=True)
-    simulation = models.BooleanField(
-        _("simulation (no sending, no charge)"), default=False
-    )
-    goal_contact_count = models.PositiveIntegerField(
-        _("recipients cap"), null=True, blank=True
     )
 
     # The schedule: the rule is iterated in `timezone` from `starts_at` (DTSTART).

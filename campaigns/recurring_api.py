@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
-from ninja import Field, Schema
+from ninja import Field
 from ninja.responses import Status
 
 from accounts.api import Fail
@@ -25,7 +25,13 @@ from campaigns import recurring as services
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import RecurringCampaign
 from campaigns.recurrence import describe
-from campaigns.schemas import API_NAMES, CampaignIn, aware, settings_from
+from campaigns.schemas import (
+    API_NAMES,
+    CampaignIn,
+    SettingsOut,
+    aware,
+    settings_from,
+)
 from campaigns.selectors import recurring_for_account, recurring_get
 from campaigns.states import RecurringStatus
 from messaging.models import Channel
@@ -56,25 +62,7 @@ class RecurringCreateIn(RecurringIn):
     rrule: str = Field(description=RULE_HELP)
 
 
-class RecurringOut(Schema):
-    id: int
-    name: str
-    description: str
-    channel: str
-    status: str
-    sender: str
-    text: str
-    message: str
-    templateId: str
-    templateVariables: dict
-    contactListId: int | None
-    contactList: int | None
-    unicode: bool
-    transliterateFields: bool
-    fallback: bool
-    fallbackText: str
-    simulation: bool
-    goalContactCount: int | None
+class RecurringOut(SettingsOut):
     rrule: str
     timezone: str
     schedule: str = Field(description="The rule in words, when the picker made it")

@@ -77,7 +77,9 @@ class ConfirmIn(Schema):
     simulation: bool | None = None
 
 
-class CampaignOut(Schema):
+class SettingsOut(Schema):
+    """What a campaign and a recurring schedule both answer about their message."""
+
     id: int
     name: str
     description: str
@@ -95,10 +97,13 @@ class CampaignOut(Schema):
     fallback: bool
     fallbackText: str
     simulation: bool
+    goalContactCount: int | None
+
+
+class CampaignOut(SettingsOut):
     sendImmediately: bool
     scheduledTime: datetime | None
     scheduledDate: datetime | None
-    goalContactCount: int | None
     createdAt: datetime
     updatedAt: datetime
     configuredAt: datetime | None

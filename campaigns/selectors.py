@@ -79,7 +79,7 @@ def campaign_messages_page(
                 {"status": "Use one of " + ", ".join(MessageStatus.values)}
             )
         messages = messages.filter(status=wanted)
-    if after is not None and not after.isdigit():
+    if after is not None and not (after.isdigit() and int(after) < 2**63):
         raise DomainError({"cursor": "Invalid cursor"})
     return keyset_page(messages, after=int(after) if after else None, size=size)
 

@@ -20,8 +20,10 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from uuid import uuid4
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -309,12 +311,21 @@ def campaign_pause(
 def campaign_resume(
     *, account: Account, pk: int, actor: AbstractBaseUser | None = None
 ) -> Campaign:
-    """PAUSED -> SENDING; only still-queued messages go, so nobody gets it twice."""
+    """PAUSED -> SENDING and its lanes reopened once committed; only still-queued
+    messages go, so nobody gets it twice."""
     campaign = campaign_get(account=account, pk=pk)
     if campaign.stop_requested_at:
         raise DomainError({"status": _("A stopped campaign cannot be resumed.")})
     campaign_transition(campaign=campaign, target=Status.SENDING, actor=actor)
+    transaction.on_commit(partial(lanes_open, pk))
     return campaign
+
+
+def lanes_open(campaign_id: int) -> None:
+    """Queue `SEND_LANES` batch tasks for a sending campaign (by name: the tasks
+    module calls this one)."""
+    for _lane in range(settings.SEND_LANES):
+        current_app.send_task("campaigns.send_batch", args=[campaign_id])
 
 
 def campaign_stop(

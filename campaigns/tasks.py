@@ -16,19 +16,13 @@ from messaging.gateways.base import GatewayUnavailable
 from messaging.ratelimit import RateLimiterUnavailable
 
 
-def fan_out(campaign_id: int) -> None:
-    """Open `SEND_LANES` lanes of batches for a sending campaign."""
-    for _lane in range(settings.SEND_LANES):
-        send_batch_task.delay(campaign_id)
-
-
 @shared_task(name="campaigns.start", acks_late=True, ignore_result=True)
 def start_task(campaign_id: int) -> None:
     """Confirmed for now: freeze the recipients, start sending, open the lanes."""
     if not Campaign.objects.filter(pk=campaign_id).exists():
         return
     if sending.campaign_start(campaign_id=campaign_id):
-        fan_out(campaign_id)
+        sending.lanes_open(campaign_id)
 
 
 @shared_task(name="campaigns.prepare", acks_late=True, ignore_result=True)
@@ -71,11 +65,11 @@ def tick_task() -> None:
     """Beat, every few seconds: start what is due, revive stalled lanes, finish."""
     for campaign_id in sending.campaigns_due():
         if sending.campaign_start(campaign_id=campaign_id):
-            fan_out(campaign_id)
+            sending.lanes_open(campaign_id)
     for campaign_id in sending.campaigns_unstarted():
         start_task.delay(campaign_id)
     for campaign_id in sending.campaigns_stalled():
-        fan_out(campaign_id)
+        sending.lanes_open(campaign_id)
     for campaign_id in sending.campaigns_finishing():
         sending.campaign_try_complete(campaign_id=campaign_id)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -20,7 +19,6 @@ from campaigns.exporting import messages_export_response
 from campaigns.models import Campaign
 from campaigns.states import Status
 from campaigns.stats import campaign_stats
-from campaigns.tasks import fan_out
 from campaigns.views.common import go, in_account_timezone, load_campaign
 from messaging.models import Message, MessageStatus
 
@@ -81,7 +79,6 @@ def campaign_resume_view(request: AccountRequest, pk: int) -> HttpResponse:
     campaign = sending.campaign_resume(
         account=request.account, pk=pk, actor=request.user
     )
-    transaction.on_commit(lambda: fan_out(pk))
     messages.success(request, _("Sending again: only the messages not sent yet go."))
     return go(request, campaign.get_absolute_url())
 

@@ -213,3 +213,20 @@ def test_the_cost_step_sends_a_test_and_shows_its_status(account, client_logged)
     assert response.status_code == 200
     assert "+393330000001" in response.content.decode()
     assert Message.objects.filter(test_of=campaign, status="SUBMITTED").count() == 1
+
+
+def test_nonsense_in_the_stats_and_results_queries_is_a_400(account, api):
+    campaign = priced(account, make_list(account, italian_rows(1)))
+    base = "/api/partner-gateway/v1/campaigns"
+    for path in (
+        f"{base}/stats?campaignId=99999999999999999999",
+        f"{base}/stats?campaignId=abc",
+        f"{base}/{campaign.pk}/messages?cursor=99999999999999999999",
+        f"{base}/{campaign.pk}/messages?cursor=%00",
+        f"{base}/{campaign.pk}/messages?status=%00",
+    ):
+        assert api.get(path).status_code == 400, path
+    long_number = api.post(
+        f"{base}/{campaign.pk}/test", {"phoneNumbers": ["1" * 5000, "\u0000"]}
+    )
+    assert long_number.status_code == 400
