@@ -241,6 +241,12 @@ SIMULATOR_SECRET = (
 # Where the simulator POSTs its reports; empty: straight to the receiving function.
 SIMULATOR_REPORT_URL = os.environ.get("SIMULATOR_REPORT_URL", "")
 
+# Real routes (messaging.gateways). Provider URLs are typed by users: calls to
+# loopback, private or link-local addresses are refused unless this is on.
+MEGAFONO_ALLOW_PRIVATE_URLS = env_bool("MEGAFONO_ALLOW_PRIVATE_URLS", False)
+# The address providers reach us at: callbacks for reports and replies.
+MEGAFONO_PUBLIC_URL = os.environ.get("MEGAFONO_PUBLIC_URL", "http://127.0.0.1:8000")
+
 # Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
 # live in the database, so every web process and the SQLite quick start share them.
 # A failure counts for its address and for the username typed; either one reaching

@@ -9,9 +9,14 @@ never pass (invalid number, unsubscribed) is a result with `permanent=True`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
+
+# `SubmitResult.error_code` meaning "this number cannot receive this channel"
+# (not a WhatsApp user, not RCS-capable): the recipient falls back to SMS.
+NOT_CAPABLE = "NOT_CAPABLE"
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,9 @@ class OutgoingMessage:
     parts: int
     encoding: str
     campaign_id: int | None
+    # Channel-specific content: a WhatsApp template (`template`: name, language,
+    # parameters), RCS suggestions. Empty for SMS.
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,8 +55,70 @@ class Report:
     error_reason: str = ""
 
 
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message a recipient sent us (a reply, a STOP)."""
+
+    phone: str  # E.164, the sender of the reply
+    text: str
+    provider_id: str = ""
+    to: str = ""  # our number or sender id it was sent to
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What an adapter is built from: a route's decrypted settings.
+
+    `key` is what messages, reports and rate limits name the route by;
+    `callback_url` is where the provider must send reports and replies
+    (built from `MEGAFONO_PUBLIC_URL`).
+    """
+
+    key: str
+    kind: str
+    channel: str
+    settings: Mapping[str, Any]
+    callback_url: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """A provider's HTTP call to us, as the adapter needs it to verify and read it."""
+
+    method: str
+    url: str  # the full URL as the provider called it (signatures cover it)
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """What a provider's call said; `response` overrides our default 200 answer.
+
+    `response` is (status, content type, body), e.g. WhatsApp's
+    `hub.challenge` handshake or the empty TwiML Twilio expects.
+    """
+
+    reports: list[Report] = field(default_factory=list)
+    inbound: list[InboundMessage] = field(default_factory=list)
+    response: tuple[int, str, bytes] | None = None
+
+
 class GatewayUnavailable(Exception):
     """The route cannot take messages now; try the same batch again later."""
+
+
+class GatewayThrottled(GatewayUnavailable):
+    """The provider said "too many" (HTTP 429, ESME_RTHROTTLED): slow down.
+
+    Not an error of the route: the batch is handed back and retried after
+    `retry_after` seconds without spending a retry.
+    """
+
+    def __init__(self, retry_after: float = 1.0, reason: str = "") -> None:
+        super().__init__(reason or f"throttled: retry in {retry_after:.1f} s")
+        self.retry_after = retry_after
 
 
 class InvalidReport(Exception):
@@ -56,10 +126,21 @@ class InvalidReport(Exception):
 
 
 class Gateway(Protocol):
+    """A route's adapter. Built per use from a `RouteSpec`: `Kind(spec)`.
+
+    `kind` names the adapter ("simulator", "twilio", ...); `channels` lists the
+    channels it can carry; `secret_fields` names the settings that are written,
+    encrypted and never shown back; `Settings` is a pydantic model that
+    validates a route's settings (camelCase keys, as the API takes them).
+    """
+
+    kind: ClassVar[str]
+    channels: ClassVar[tuple[str, ...]]
+    secret_fields: ClassVar[frozenset[str]]
     key: str
 
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]: ...
 
-    def parse_reports(
-        self, *, body: bytes, headers: dict[str, str]
-    ) -> list[Report]: ...
+    def parse_callback(self, request: CallbackRequest) -> Callback:
+        """Verify and read a provider's call; `InvalidReport` if it is not genuine."""
+        ...

@@ -13,8 +13,10 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 from uuid import UUID
 
 from django.conf import settings
@@ -22,6 +24,8 @@ from django.utils import timezone
 
 from contacts.phones import PhoneNormalizer
 from messaging.gateways.base import (
+    Callback,
+    CallbackRequest,
     InvalidReport,
     OutgoingMessage,
     Report,
@@ -104,6 +108,9 @@ def sign(body: bytes, *, timestamp: int | None = None) -> str:
 
 
 class SimulatorGateway:
+    kind: ClassVar[str] = "simulator"
+    channels: ClassVar[tuple[str, ...]] = ("SMS", "RCS", "WHATSAPP")
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
     key = "simulator"
 
     def __init__(self) -> None:
@@ -153,7 +160,12 @@ class SimulatorGateway:
         SimulatorSubmission.objects.bulk_create(accepted, ignore_conflicts=True)
         return results
 
-    def parse_reports(self, *, body: bytes, headers: dict[str, str]) -> list[Report]:
+    def parse_callback(self, request: CallbackRequest) -> Callback:
+        return Callback(
+            reports=self.parse_reports(body=request.body, headers=request.headers)
+        )
+
+    def parse_reports(self, *, body: bytes, headers: Mapping[str, str]) -> list[Report]:
         """Reports from a body signed by `sign`; InvalidReport if forged or stale."""
         signature = headers.get(SIGNATURE_HEADER, "")
         fields = dict(

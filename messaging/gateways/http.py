@@ -1,0 +1,59 @@
+"""Outbound HTTP for adapters and webhooks: one client, no calls into our network.
+
+A route's `baseUrl` and a webhook's `url` are typed by users. Left unchecked,
+they turn the server into a proxy towards its own network (cloud metadata at
+169.254.169.254, the database, Redis). Every outbound request therefore checks
+that each address its host resolves to is public, unless
+`MEGAFONO_ALLOW_PRIVATE_URLS` is on (tests and local fake providers).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class UnsafeURL(ValueError):
+    """The URL is not http(s), or its host is (or resolves to) a private address."""
+
+
+def _private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def url_check(url: str) -> str:
+    """`url` if it may be called from here; `UnsafeURL` with the reason if not."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UnsafeURL("the URL must start with http:// or https:// and name a host")
+    if settings.MEGAFONO_ALLOW_PRIVATE_URLS:
+        return url
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeURL(f"the host {parts.hostname} cannot be resolved") from exc
+    if any(_private(info[4][0]) for info in infos):
+        raise UnsafeURL(
+            f"the host {parts.hostname} is a private, loopback or link-local address"
+        )
+    return url
+
+
+def _refuse_unsafe(request: httpx.Request) -> None:
+    url_check(str(request.url))
+
+
+def outbound_client(**kwargs) -> httpx.Client:
+    """An httpx client that refuses private destinations, redirects included."""
+    kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+    kwargs.setdefault("follow_redirects", False)
+    return httpx.Client(event_hooks={"request": [_refuse_unsafe]}, **kwargs)
