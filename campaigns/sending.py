@@ -41,9 +41,10 @@ from campaigns.selectors import campaign_get
 from campaigns.services import campaign_cancel
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
-from messaging import dispatch, ratelimit
+from messaging import dispatch, ratelimit, segments
 from messaging.gateways import gateway_get
-from messaging.models import SUBMITTED, Message, MessageStatus
+from messaging.models import SUBMITTED, Channel, Message, MessageStatus
+from messaging.personalization import placeholders
 from messaging.pricing import PriceBook
 from messaging.tallies import tallies_apply, tallies_for
 
@@ -134,6 +135,71 @@ def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
     return count, total
 
 
+def _uniform_text(campaign: Campaign) -> tuple[str, int, str] | None:
+    """(text, parts, encoding) when every recipient gets the same text, else None."""
+    if campaign.channel == Channel.SMS and placeholders(campaign.text):
+        return None
+    if campaign.channel != Channel.SMS:
+        return campaign.text, 1, ""
+    text = campaign.text
+    parts = segments.parts(text, "UCS-2" if campaign.unicode else None)
+    gsm = not campaign.unicode and segments.is_gsm7(text)
+    return text, parts, "GSM-7" if gsm else "UCS-2"
+
+
+def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
+    """One `INSERT ... SELECT` of the messages (PostgreSQL); count and total price.
+
+    Used when nothing is personalized: the text, its parts and encoding are the
+    ones the quote counted, computed once; prices are joined per country from the
+    same price book, so nothing about a recipient needs Python.
+    """
+    chosen = recipients(campaign)
+    if campaign.last_contact_id is not None:
+        chosen = chosen.filter(id__lte=campaign.last_contact_id)
+    book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
+    countries = list(chosen.order_by().values_list("country", flat=True).distinct())
+    units = [book.unit_price(country) for country in countries]
+    source, params = (
+        chosen.order_by().values("id", "phone", "country").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO messaging_message ({", ".join(_COLUMNS)})
+                SELECT %s, %s, c.id, c.phone, c.country, %s, %s, %s, %s, %s,
+                       p.unit, p.unit * %s, %s, %s, gen_random_uuid(), '', '', '', 0,
+                       %s
+                FROM ({source}) AS c
+                JOIN unnest(%s::varchar[], %s::numeric[]) AS p (country, unit)
+                  ON p.country = c.country
+                ORDER BY c.id
+                RETURNING price
+            )
+            SELECT count(*), coalesce(sum(price), 0) FROM inserted
+            """,
+            [
+                campaign.account_id,
+                campaign.pk,
+                campaign.channel,
+                campaign.sender,
+                text,
+                parts,
+                encoding,
+                parts,
+                MessageStatus.QUEUED,
+                campaign.gateway,
+                timezone.now(),
+                *params,
+                countries,
+                units,
+            ],
+        )
+        count, total = cursor.fetchone()
+    return count, total
+
+
 def campaign_prepare(*, campaign_id: int) -> bool:
     """Create the campaign's messages once; False when already done or not confirmed.
 
@@ -154,7 +220,11 @@ def campaign_prepare(*, campaign_id: int) -> bool:
         campaign = Campaign.objects.select_related("contact_list", "account").get(
             pk=campaign_id
         )
-        count, total = _write(_message_rows(campaign))
+        uniform = _uniform_text(campaign)
+        if uniform and connection.vendor == "postgresql":
+            count, total = _insert_uniform(campaign, *uniform)
+        else:
+            count, total = _write(_message_rows(campaign))
         tallies_apply(Counter({(campaign.pk, MessageStatus.QUEUED): count}))
         extra = to_cents(total) - campaign.reserved_amount
         if campaign.simulation or extra <= 0:

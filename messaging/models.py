@@ -121,7 +121,9 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="messages",
-        db_constraint=True,
+        # `message_status` (campaign, status, id) serves every campaign lookup;
+        # each index more is one more write per status change of every message.
+        db_index=False,
     )
     # A test send of a campaign (not part of it: no unique number, no tallies).
     test_of = models.ForeignKey(
@@ -130,6 +132,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="test_messages",
+        db_index=False,  # see `message_test_of`: only test sends are indexed
     )
     contact_id = models.BigIntegerField(null=True, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=16)
@@ -172,6 +175,11 @@ class Message(models.Model):
                 name="message_queued",
             ),
             models.Index(fields=["campaign", "status", "id"], name="message_status"),
+            models.Index(
+                fields=["test_of"],
+                condition=Q(test_of__isnull=False),
+                name="message_test_of",
+            ),
             models.Index(
                 fields=["gateway", "provider_id"],
                 condition=~Q(provider_id=""),

@@ -19,26 +19,44 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from messaging.bulk import rows_insert
 from messaging.gateways import gateway_get
 from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
 
 RETRY_AFTER = timedelta(seconds=10)
+_REPORT_COLUMNS = (
+    "gateway",
+    "provider_id",
+    "client_ref",
+    "status",
+    "error_code",
+    "error_reason",
+    "received_at",
+    "retry_at",
+)
 
 
 def reports_receive(*, gateway_key: str, body: bytes, headers: dict[str, str]) -> int:
     """Verify and store a provider's reports; raises InvalidReport (answer 4xx)."""
     reports = gateway_get(gateway_key).parse_reports(body=body, headers=headers)
-    DeliveryReport.objects.bulk_create(
-        DeliveryReport(
-            gateway=gateway_key,
-            provider_id=report.provider_id.strip().lower(),
-            client_ref=report.client_ref,
-            status=report.status,
-            error_code=report.error_code,
-            error_reason=report.error_reason,
-        )
-        for report in reports
+    now = timezone.now()
+    rows_insert(
+        DeliveryReport,
+        _REPORT_COLUMNS,
+        [
+            (
+                gateway_key,
+                report.provider_id.strip().lower(),
+                report.client_ref,
+                report.status,
+                report.error_code,
+                report.error_reason,
+                now,
+                now,
+            )
+            for report in reports
+        ],
     )
     return len(reports)
 
@@ -74,7 +92,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         refs = {r[3] for r in reports if r[3]}
         ids_by_gateway: dict[str, set[str]] = defaultdict(set)
         for r in reports:
-            if r[2]:
+            if r[2] and not r[3]:  # our reference, when given, is the exact match
                 ids_by_gateway[r[1]].add(r[2])
         match = Q(client_ref__in=refs)
         for gateway, provider_ids in ids_by_gateway.items():

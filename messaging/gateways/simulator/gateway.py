@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from contacts.phones import PhoneNormalizer
+from messaging.bulk import rows_insert
 from messaging.gateways.base import (
     Callback,
     CallbackRequest,
@@ -107,6 +108,18 @@ def sign(body: bytes, *, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={mac}"
 
 
+_SUBMISSION_COLUMNS = (
+    "client_ref",
+    "provider_id",
+    "phone",
+    "campaign_id",
+    "parts",
+    "outcome",
+    "report_due_at",
+    "submitted_at",
+)
+
+
 class SimulatorGateway:
     kind: ClassVar[str] = "simulator"
     channels: ClassVar[tuple[str, ...]] = ("SMS", "RCS", "WHATSAPP")
@@ -144,20 +157,23 @@ class SimulatorGateway:
                 continue
             provider_id = provider_id_for(message.client_ref)
             accepted.append(
-                SimulatorSubmission(
-                    client_ref=message.client_ref,
-                    provider_id=provider_id,
-                    phone=message.phone,
-                    campaign_id=message.campaign_id,
-                    parts=message.parts,
-                    outcome=outcome,
-                    report_due_at=now + timedelta(seconds=delay),
+                (
+                    message.client_ref,
+                    provider_id,
+                    message.phone,
+                    message.campaign_id,
+                    message.parts,
+                    outcome,
+                    now + timedelta(seconds=delay),
+                    now,
                 )
             )
             results.append(
                 SubmitResult(message.client_ref, accepted=True, provider_id=provider_id)
             )
-        SimulatorSubmission.objects.bulk_create(accepted, ignore_conflicts=True)
+        rows_insert(
+            SimulatorSubmission, _SUBMISSION_COLUMNS, accepted, ignore_conflicts=True
+        )
         return results
 
     def parse_callback(self, request: CallbackRequest) -> Callback:
