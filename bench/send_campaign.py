@@ -177,17 +177,18 @@ def main(recipients: int, workers: int) -> None:
     queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
     redis = current_app.connection_for_write().default_channel.client
     redis.delete(queue)  # the start tasks confirming queued: sent below, when timed
-    fleet = start_workers(workers)
-    noops = 20_000
-    time.sleep(3)  # workers connect
-    start = time.perf_counter()
+    noops = 5_000
     with current_app.producer_or_acquire() as producer:
         for _ in range(noops):
             current_app.send_task(
                 "celery.accumulate", args=[1], queue=queue, producer=producer
             )
+    fleet = start_workers(workers)
+    while redis.llen(queue) >= noops:  # timed from the first task a worker takes
+        time.sleep(0.01)
+    start = time.perf_counter()
     while redis.llen(queue):
-        time.sleep(0.05)
+        time.sleep(0.01)
     noop = time.perf_counter() - start
     line(f"floor: {noops:,} no-op tasks", noop, noops, "tasks/s")
     print(

@@ -167,3 +167,13 @@ def _settle(
 def trial_messages(campaign: Campaign) -> list[Message]:
     """The campaign's latest test sends, newest first, with their current status."""
     return list(campaign.test_messages.order_by("-id")[:10])
+
+
+def test_results(*, account: Account, pk: int, ids: list[int]) -> list[Message]:
+    """The campaign's test messages among `ids`, as they stand now, oldest first."""
+    campaign = campaign_get(account=account, pk=pk)
+    return list(
+        Message.objects.filter(
+            account=account, test_of=campaign, id__in=ids[:MAX_NUMBERS]
+        ).order_by("id")
+    )

@@ -50,6 +50,7 @@ urlpatterns = [
     path("<int:pk>/cost/", cost.campaign_cost, name="cost"),
     path("<int:pk>/fix/", cost.campaign_fix, name="fix"),
     path("<int:pk>/test/", cost.campaign_test_send_view, name="test_send"),
+    path("<int:pk>/test/results/", cost.campaign_test_results, name="test_results"),
     path("<int:pk>/confirm/", confirm.campaign_confirm_step, name="confirm"),
     path(
         "<int:pk>/confirm/check/",

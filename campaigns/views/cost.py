@@ -19,7 +19,7 @@ from campaigns.fixes import LOOKALIKES, TRANSLITERATION, campaign_apply_fix
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate
 from campaigns.states import EDITABLE, PRICED, Status
-from campaigns.trials import campaign_test_send
+from campaigns.trials import campaign_test_send, test_results
 from campaigns.views.common import (
     go,
     in_account_timezone,
@@ -27,6 +27,7 @@ from campaigns.views.common import (
     template_for,
 )
 from campaigns.views.steps import wizard_steps
+from messaging.models import FINAL
 
 PAGE = "campaigns/cost.html"
 
@@ -157,4 +158,19 @@ def campaign_test_send_view(request: AccountRequest, pk: int) -> HttpResponse:
         f"{PAGE}#test-send",
         context,
         status=422 if "test_error" in context else 200,
+    )
+
+
+@account_required
+def campaign_test_results(request: AccountRequest, pk: int) -> HttpResponse:
+    """The test messages' statuses, polled by HTMX; 286 stops it once all are final."""
+    campaign = load_campaign(request, pk)
+    ids = [int(i) for i in request.GET.get("ids", "").split(",")[:5] if i.isdigit()]
+    sent = test_results(account=request.account, pk=pk, ids=ids)
+    done = all(message.status in FINAL for message in sent)
+    return render(
+        request,
+        f"{PAGE}#test-results",
+        {"campaign": campaign, "test_sent": sent},
+        status=286 if done else 200,
     )

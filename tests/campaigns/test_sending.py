@@ -213,7 +213,16 @@ def test_the_cost_step_sends_a_test_and_shows_its_status(account, client_logged)
     )
     assert response.status_code == 200
     assert "+393330000001" in response.content.decode()
-    assert Message.objects.filter(test_of=campaign, status="SUBMITTED").count() == 1
+    sent = Message.objects.get(test_of=campaign, status="SUBMITTED")
+    poll = f"/campaigns/{campaign.pk}/test/results/?ids={sent.pk}"
+    assert poll in response.content.decode()  # the panel keeps itself up to date
+
+    assert client_logged.get(poll, HTTP_HX_REQUEST="true").status_code == 200
+    while simulator_reports_send() or reports_apply():
+        pass
+    response = client_logged.get(poll, HTTP_HX_REQUEST="true")
+    assert response.status_code == 286  # final: polling stops
+    assert "Delivered" in response.content.decode()
 
 
 def test_nonsense_in_the_stats_and_results_queries_is_a_400(account, api):
