@@ -4,7 +4,7 @@ It answers `POST /2010-04-01/Accounts/{Sid}/Messages.json` as Twilio does:
 201 with a message resource, 400 with Twilio's error body for the numbers in
 `refusals` (Twilio's magic test numbers), 401 for wrong credentials, and on
 demand 429/20429 (`throttle_next`), 500 (`mode = "outage"`, or after
-`outage_after` accepted messages) or a hang longer than the client's timeout
+`outage_after` more requests) or a hang longer than the client's timeout
 (`mode = "timeout"`). Every accepted message is kept in `created`, so a test
 can count submissions per number.
 """
@@ -48,7 +48,7 @@ class FakeTwilio:
         self.mode = "ok"  # "outage" (500) or "timeout" (hangs for `hang` s)
         self.hang = 1.0
         self.latency = 0.0  # seconds each answer takes (throughput tests)
-        self.outage_after: int | None = None  # go down after N more accepted
+        self.outage_after: int | None = None  # go down after N more requests
         self.throttle_next = 0  # answer the next N requests with 429
         self.retry_after = "2"
         self.refusals = dict(REFUSALS)
@@ -107,8 +107,13 @@ class FakeTwilio:
                     429,
                     **{"Retry-After": self.retry_after},
                 )
-            if self.outage_after is not None and self.outage_after <= 0:
-                self.mode, self.outage_after = "outage", None
+            if self.outage_after is not None:
+                # Counted here, under the lock, so concurrent requests cannot
+                # both take the last place before the outage.
+                if self.outage_after <= 0:
+                    self.mode, self.outage_after = "outage", None
+                else:
+                    self.outage_after -= 1
         if self.mode == "timeout":
             time.sleep(self.hang)  # the client gave up long ago; nothing was taken
             return self._json(fixture("error_20500.json"), 500)
@@ -131,8 +136,6 @@ class FakeTwilio:
         with self._lock:
             self.created.append(form)
             self.sids.append(resource["sid"])
-            if self.outage_after is not None:
-                self.outage_after -= 1
         return self._json(resource, 201)
 
 

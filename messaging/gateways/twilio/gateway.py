@@ -1,9 +1,9 @@
 """Twilio's Programmable Messaging: one form POST per SMS, signed status callbacks.
 
 Twilio has no batch API, so a batch of 500 is 500 requests. They go over one
-client (kept-alive connections) from a small thread pool of `concurrency`
-requests in flight: at ~100 ms a round trip, 500 messages take ~50 s one by
-one and ~6 s eight at a time (README, "Routes"). The route's own rate limit
+client (kept-alive connections), at most `concurrency` in flight (`fanout`):
+at ~100 ms a round trip, 500 messages take ~50 s one by
+one and ~7 s eight at a time (README, "Routes"). The route's own rate limit
 (`GATEWAY_RATE_LIMITS`) still decides how many parts per second go out.
 
 A batch can fail half-way: once a request answers 5xx, 429 or times out, no
@@ -21,14 +21,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from email.utils import parsedate_to_datetime
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
-from django.utils import timezone
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -51,6 +47,7 @@ from messaging.gateways.base import (
     RouteSpec,
     SubmitResult,
 )
+from messaging.gateways.fanout import retry_after, submit_each
 from messaging.gateways.http import outbound_client, url_check
 from messaging.models import MessageStatus
 
@@ -146,21 +143,6 @@ def _url_variants(url: str) -> list[str]:
     return [url, urlunsplit(other)]
 
 
-def _retry_after(response: httpx.Response) -> float:
-    """Seconds from `Retry-After` (seconds or an HTTP date); 1 s when absent."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return 1.0
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - timezone.now()).total_seconds(), 0)
-    except (TypeError, ValueError):
-        return 1.0
-
-
 def _error(response: httpx.Response) -> tuple[int | None, str]:
     """Twilio's `code` and `message` from an error body (JSON), if any."""
     try:
@@ -195,46 +177,20 @@ class TwilioGateway:
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         """One request per message, `concurrency` at a time, over one client."""
         s = self.settings
-        stop = threading.Event()
-        answers: list[SubmitResult | GatewayUnavailable | None] = [None] * len(messages)
-
-        def send(index: int, client: httpx.Client) -> None:
-            if stop.is_set():
-                return  # the route failed meanwhile: hand this one back untried
-            try:
-                answers[index] = self._send(client, messages[index])
-            except GatewayUnavailable as exc:
-                answers[index] = exc
-                stop.set()
-            except Exception as exc:  # a bug must not lose the answers already in
-                answers[index] = GatewayUnavailable(f"Twilio adapter failed: {exc!r}")
-                stop.set()
-
-        timeout = httpx.Timeout(s.timeoutSeconds, connect=min(s.timeoutSeconds, 5.0))
-        limits = httpx.Limits(
-            max_connections=s.concurrency, max_keepalive_connections=s.concurrency
-        )
-        with (
-            outbound_client(
-                base_url=s.baseUrl,
-                auth=(s.accountSid, s.authToken),
-                timeout=timeout,
-                limits=limits,
-            ) as client,
-            ThreadPoolExecutor(max_workers=s.concurrency) as pool,
-        ):
-            for future in [pool.submit(send, i, client) for i in range(len(messages))]:
-                future.result()
-        done = [a for a in answers if isinstance(a, SubmitResult)]
-        failures = [a for a in answers if isinstance(a, GatewayUnavailable)]
-        if not failures:
-            return done  # type: ignore[return-value]
-        throttles = [f for f in failures if isinstance(f, GatewayThrottled)]
-        if throttles:
-            raise GatewayThrottled(
-                max(t.retry_after for t in throttles), str(throttles[0]), results=done
+        with outbound_client(
+            base_url=s.baseUrl,
+            auth=(s.accountSid, s.authToken),
+            timeout=httpx.Timeout(s.timeoutSeconds, connect=min(s.timeoutSeconds, 5)),
+            limits=httpx.Limits(
+                max_connections=s.concurrency, max_keepalive_connections=s.concurrency
+            ),
+        ) as client:
+            return submit_each(
+                messages,
+                lambda message: [self._send(client, message)],
+                concurrency=s.concurrency,
+                name="Twilio",
             )
-        raise GatewayUnavailable(str(failures[0]), results=done)
 
     def _form(self, message: OutgoingMessage) -> dict[str, str]:
         s = self.settings
@@ -267,7 +223,7 @@ class TwilioGateway:
         code, text = _error(response)
         status = response.status_code
         if status == 429 or code == THROTTLED:
-            raise GatewayThrottled(_retry_after(response), f"Twilio {code}: {text}")
+            raise GatewayThrottled(retry_after(response), f"Twilio {code}: {text}")
         if status >= 500 or status in {401, 403, 404}:
             # Down, or the route's account/credentials are wrong: nobody's fault
             # but the route's, so the messages wait (and failover can move them).
