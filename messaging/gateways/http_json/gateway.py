@@ -237,6 +237,7 @@ class HttpJsonSettings(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> HttpJsonSettings:
         _no_prefixes([*self.body.values(), *self.constants], "constants")
+        _no_prefixes([self.batchPath, *self.batchConstants], "batchConstants")
         if bool(self.signatureHeader) != bool(self.signingSecret):
             raise ValueError("signatureHeader and signingSecret go together")
         if set(self.throttleStatuses) & set(self.refuseStatuses):

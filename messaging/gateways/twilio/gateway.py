@@ -257,26 +257,26 @@ class TwilioGateway:
             raise InvalidReport("bad X-Twilio-Signature")
         fields = dict(params) if params else dict(request.query)
         response = (200, "text/xml", EMPTY_TWIML)
-        status = fields.get("MessageStatus")
+        status = (fields.get("MessageStatus") or "").lower()
         sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
-        if status:
-            ours = STATUSES.get(status.lower())
-            if ours is None:  # "receiving", "received": not about our messages
-                return Callback(response=response)
+        ours = STATUSES.get(status)
+        if ours is not None:
             code = fields.get("ErrorCode", "")
             reason = fields.get("ErrorMessage") or (
                 f"Twilio {code}: {REASONS.get(int(code), '')}".rstrip(": ")
                 if code.isdigit()
                 else ""
             )
+            final = ours != MessageStatus.SUBMITTED
             report = Report(
                 status=ours,
                 provider_id=sid,
-                error_code=code[:40] if ours != MessageStatus.SUBMITTED else "",
-                error_reason=reason[:300] if ours != MessageStatus.SUBMITTED else "",
+                error_code=code[:40] if final else "",
+                error_reason=reason[:300] if final else "",
             )
             return Callback(reports=[report], response=response)
-        if "From" in fields and "Body" in fields:
+        if status in {"", "received"} and "From" in fields and "Body" in fields:
+            # An incoming SMS (its webhook has no MessageStatus, or "received").
             reply = InboundMessage(
                 phone=fields["From"],
                 text=fields["Body"],
@@ -284,4 +284,6 @@ class TwilioGateway:
                 to=fields.get("To", ""),
             )
             return Callback(inbound=[reply], response=response)
+        if status:  # "receiving" and statuses Twilio may add: nothing for us
+            return Callback(response=response)
         raise InvalidReport("neither a status callback nor an incoming message")

@@ -326,6 +326,11 @@ def error_of(**overrides) -> str:
             "idPath or referencePath",
         ),
         ({"signingSecret": None}, "", "go together"),
+        (
+            {"batchPath": "messages", "batchConstants": {"messages.x": 1}},
+            "",
+            "overlap",
+        ),
         ({"refuseStatuses": [429]}, "", "both throttle and refuse"),
         ({"throttleStatuses": [503]}, "throttleStatuses", "4xx"),
         ({"method": "GET"}, "method", "POST"),

@@ -176,19 +176,24 @@ def test_a_connection_refused_is_an_outage(settings):
 
 
 def test_parallel_requests_share_one_client_and_respect_the_bound(fake):
-    """20 messages at 50 ms each: ~1 s one at a time, a fraction of it 8-wide."""
-    fake.latency = 0.05
+    """16 messages at 100 ms each: 1.6 s one at a time, ~0.2 s eight at a time.
+
+    (The bound is checked by the fake; timings get a wide margin, the machine
+    is shared.)
+    """
+    fake.latency = 0.1
     started = time.monotonic()
-    gateway(fake, concurrency=1).submit(batch(20))
+    gateway(fake, concurrency=1).submit(batch(16))
     serial = time.monotonic() - started
+    assert fake.peak_in_flight == 1
     fake.peak_in_flight = 0
     started = time.monotonic()
-    results = gateway(fake, concurrency=8).submit(batch(20))
+    results = gateway(fake, concurrency=8).submit(batch(16))
     parallel = time.monotonic() - started
     assert all(r.accepted for r in results)
-    assert fake.peak_in_flight <= 8
-    assert parallel < serial / 3
-    assert len(fake.created) == 40
+    assert 1 < fake.peak_in_flight <= 8
+    assert parallel < serial / 2
+    assert len(fake.created) == 32
 
 
 # -- settings ----------------------------------------------------------------
@@ -307,6 +312,17 @@ def test_an_incoming_sms_is_a_reply():
     )
     assert reply.provider_id == "SM" + "c" * 32
     assert callback.response[1] == "text/xml"
+
+
+def test_an_incoming_sms_with_status_received_is_a_reply_too():
+    params = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "received"}
+    params |= {"From": "+393331234567", "To": "+15017122661", "Body": "Basta"}
+    callback = gateway().parse_callback(twilio_callback(CALLBACK_URL, params))
+    assert [m.text for m in callback.inbound] == ["Basta"]
+    unknown = status_params("receiving")
+    assert (
+        gateway().parse_callback(twilio_callback(CALLBACK_URL, unknown)).reports == []
+    )
 
 
 def test_a_wrong_or_missing_signature_is_refused():
