@@ -200,6 +200,14 @@ class HttpJsonSettings(BaseModel):
             url_check(value)
         return value
 
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9-]+", name) or re.search(r"[\r\n]", text):
+                raise ValueError(f"not a valid header: {name!r}")
+        return value
+
     @field_validator("body")
     @classmethod
     def _body(cls, value: dict[str, str]) -> dict[str, str]:

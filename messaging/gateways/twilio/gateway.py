@@ -94,7 +94,7 @@ class TwilioSettings(BaseModel):
     accountSid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
     authToken: str = Field(min_length=8, max_length=200)
     from_: str | None = Field(
-        default=None, alias="from", min_length=1, max_length=20, pattern=r"^\+?\w+$"
+        default=None, alias="from", min_length=1, max_length=20, pattern=r"^\+?[\w ]+$"
     )
     messagingServiceSid: str | None = Field(
         default=None, pattern=r"^MG[0-9a-fA-F]{32}$"

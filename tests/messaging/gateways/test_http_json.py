@@ -335,6 +335,7 @@ def error_of(**overrides) -> str:
         ({"throttleStatuses": [503]}, "throttleStatuses", "4xx"),
         ({"method": "GET"}, "method", "POST"),
         ({"colour": "blue"}, "colour", "Extra inputs"),
+        ({"headers": {"X Bad": "1"}}, "headers", "not a valid header"),
     ],
 )
 def test_settings_errors_name_the_field(overrides, field, words):

@@ -220,6 +220,12 @@ def test_settings_name_the_bad_field():
     assert "colour" in settings_error(colour="blue")
 
 
+def test_an_alphanumeric_sender_may_have_spaces_but_not_symbols():
+    base = {"accountSid": ACCOUNT_SID, "authToken": AUTH_TOKEN}
+    assert TwilioSettings.model_validate({**base, "from": "Shop Italia"}).from_
+    assert "from" in settings_error(**{"from": "Shop;Italia"})
+
+
 def test_a_private_base_url_is_refused_when_typed(settings):
     settings.MEGAFONO_ALLOW_PRIVATE_URLS = False
     assert "private" in settings_error(baseUrl="http://127.0.0.1:8080")
