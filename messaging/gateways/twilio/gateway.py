@@ -89,7 +89,10 @@ class TwilioSettings(BaseModel):
     `senderFromMessage` the campaign's own sender replaces `from`.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # `from` is a Python keyword: the field is `from_`, read and written as "from".
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
 
     accountSid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
     authToken: str = Field(min_length=8, max_length=200)

@@ -226,6 +226,13 @@ def test_an_alphanumeric_sender_may_have_spaces_but_not_symbols():
     assert "from" in settings_error(**{"from": "Shop;Italia"})
 
 
+def test_settings_are_stored_under_the_names_the_api_takes():
+    typed = {"accountSid": ACCOUNT_SID, "authToken": AUTH_TOKEN, "from": "+1555"}
+    stored = TwilioSettings(**typed).model_dump(mode="json", exclude_unset=True)
+    assert stored == typed
+    assert TwilioSettings.model_validate(stored, context={"stored": True}).from_
+
+
 def test_a_private_base_url_is_refused_when_typed(settings):
     settings.MEGAFONO_ALLOW_PRIVATE_URLS = False
     assert "private" in settings_error(baseUrl="http://127.0.0.1:8080")
