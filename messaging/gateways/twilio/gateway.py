@@ -227,9 +227,10 @@ class TwilioGateway:
         status = response.status_code
         if status == 429 or code == THROTTLED:
             raise GatewayThrottled(retry_after(response), f"Twilio {code}: {text}")
-        if status >= 500 or status in {401, 403, 404}:
-            # Down, or the route's account/credentials are wrong: nobody's fault
-            # but the route's, so the messages wait (and failover can move them).
+        if not 400 <= status < 500 or status in {401, 403, 404}:
+            # Down, redirected elsewhere, or the route's account/credentials are
+            # wrong: the route's fault, not the message's, so the messages wait
+            # (and failover can move them).
             raise GatewayUnavailable(f"Twilio answered {status} ({code}): {text}")
         error_code = OPTED_OUT if code == 21610 else str(code or status)
         reason = text or REASONS.get(code or 0, f"refused ({status})")

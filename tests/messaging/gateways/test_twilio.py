@@ -135,6 +135,14 @@ def test_wrong_credentials_hold_the_batch_back(fake):
     assert raised.value.results == []
 
 
+def test_a_redirect_is_the_routes_problem_not_the_messages(fake_server):
+    fake_server.expect_request(
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    ).respond_with_data("", status=301, headers={"Location": "https://elsewhere/"})
+    with pytest.raises(GatewayUnavailable, match="301"):
+        gateway(baseUrl=fake_server.url_for("").rstrip("/")).submit(batch(1))
+
+
 def test_a_429_throttles_with_retry_after_and_keeps_what_was_accepted(fake):
     messages = batch(5)
     twilio = gateway(fake)
