@@ -271,8 +271,9 @@ class HttpJsonGateway:
     # -- submitting -------------------------------------------------------
 
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        """One request per message, or per chunk in batch mode, over one client."""
         s = self.settings
-        headers = {**s.headers, "Accept": "application/json"}
+        headers = {"Accept": "application/json", **s.headers}
         if s.authValue:
             headers[s.authHeader] = s.authValue
         size = s.batchSize if s.batch else 1
