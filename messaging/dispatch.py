@@ -21,8 +21,15 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from contacts.models import OptOut, OptOutSource
 from contacts.selectors import suppressed_q
-from messaging.gateways.base import Gateway, OutgoingMessage, SubmitResult
+from messaging.gateways.base import (
+    OPTED_OUT,
+    Gateway,
+    GatewayUnavailable,
+    OutgoingMessage,
+    SubmitResult,
+)
 from messaging.models import Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
 
@@ -77,7 +84,11 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     """Submit the claimed messages; returns how many ended in each status.
 
     Numbers opted out or blacklisted since confirmation are SKIPPED, not sent.
-    `GatewayUnavailable` from the route propagates with the claim handed back.
+    `GatewayUnavailable` from the route propagates with the claim handed back;
+    the answers it carries (a route that failed half-way through the batch) are
+    recorded first, so those messages are never submitted again. The rest stay
+    QUEUED, unclaimed, their attempt counted, for a later batch to retry with
+    the same `client_ref`.
     """
     now = timezone.now()
     claimed = Message.objects.filter(
@@ -117,17 +128,34 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
         return outcome
     try:
         results = gateway.submit(batch)
+    except GatewayUnavailable as exc:
+        if exc.results:
+            _record(
+                claim=claim, batch=batch, results=exc.results, account_id=account_id
+            )
+        messages_unclaim(claim)
+        raise
     except Exception:
         messages_unclaim(claim)
         raise
-    outcome.update(_record(claim=claim, batch=batch, results=results))
+    outcome.update(
+        _record(claim=claim, batch=batch, results=results, account_id=account_id)
+    )
     return outcome
 
 
 def _record(
-    *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
+    *,
+    claim: Claim,
+    batch: list[OutgoingMessage],
+    results: list[SubmitResult],
+    account_id: int,
 ) -> Counter:
-    """Store the route's answers: one UPDATE per kind of answer, tallies alike."""
+    """Store the route's answers: one UPDATE per kind of answer, tallies alike.
+
+    A number the route says unsubscribed (`OPTED_OUT`) joins the account's
+    opt-outs in the same transaction, so later campaigns skip it.
+    """
     now = timezone.now()
     by_ref = {message.client_ref: message for message in batch}
     accepted = [r for r in results if r.accepted]
@@ -169,6 +197,16 @@ def _record(
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, status)] += 1
             outcome[status] += len(rows)
+        unsubscribed = {
+            by_ref[r.client_ref].phone for r in refused if r.error_code == OPTED_OUT
+        }
+        OptOut.objects.bulk_create(
+            [
+                OptOut(account_id=account_id, phone=phone, source=OptOutSource.REPLY)
+                for phone in sorted(unsubscribed)
+            ],
+            ignore_conflicts=True,
+        )
         tallies_apply(deltas)
     return outcome
 
