@@ -137,23 +137,45 @@ class FakeSmsc:
     def _serve(self, conn: socket.socket) -> None:
         seq = _Sequencer()
         unacked: dict[int, tuple[int, str, str]] = {}  # our deliver_sm seq -> receipt
+        bound = False
         try:
             while not self._stopped.is_set():
-                self._push(conn, seq, unacked)
+                if bound:  # nothing goes to an ESME before its bind is answered
+                    self._push(conn, seq, unacked)
                 readable, _w, _x = select.select([conn], [], [], 0.02)
                 if not readable:
                     continue
                 pdu = self._read(conn)
                 if pdu is None:
                     return
-                if not self._answer(conn, seq, pdu, unacked):
+                answered = self._answer(conn, seq, pdu, unacked)
+                if answered is None:
+                    self._drop(conn)
                     return
+                if not answered:
+                    return
+                bound = True
         except OSError:
             return
         finally:
             with self._lock:  # unacknowledged receipts go out on the next bind
                 self._receipts.extend(unacked.values())
             conn.close()
+
+    @staticmethod
+    def _drop(conn: socket.socket) -> None:
+        """End the link from our side (FIN): answers already sent still arrive,
+        what the ESME sends from now on is read and thrown away, as by an SMSC
+        that went down with it. (Closing with unread data would reset the link
+        and destroy answers in flight: then the ESME cannot know what we took.)
+        """
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(5)
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
 
     def _read(self, conn: socket.socket):
         header = self._exact(conn, 4)
@@ -182,8 +204,8 @@ class FakeSmsc:
         pdu.sequence = request.sequence
         conn.sendall(pdu.generate())
 
-    def _answer(self, conn, seq, pdu, unacked) -> bool:
-        """Act on one PDU; False to end the connection."""
+    def _answer(self, conn, seq, pdu, unacked) -> bool | None:
+        """Act on one PDU; False to end the connection, None to drop it."""
         command = pdu.command
         if command == "bind_transceiver":
             good = (
@@ -213,7 +235,7 @@ class FakeSmsc:
             unacked.pop(pdu.sequence, None)
         return True
 
-    def _submit(self, conn, seq, pdu) -> bool:
+    def _submit(self, conn, seq, pdu) -> bool | None:
         with self._lock:
             if len(self.throttled) < self.throttle_first:
                 self.throttled.append(time.monotonic())
@@ -221,7 +243,7 @@ class FakeSmsc:
             elif self.drop_after is not None and len(self.submits) == self.drop_after:
                 self.drop_after = None
                 self.drops += 1
-                return False  # the link breaks: this submit is lost on the way
+                return None  # the link breaks: this submit is lost on the way
             elif pdu.destination_addr.decode() == self.refuse_destination:
                 status = consts.SMPP_ESME_RINVDSTADR
             else:

@@ -270,7 +270,11 @@ class Bind:
                 registered_delivery=1 if index == len(pending.parts) - 1 else 0,
                 short_message=part.short_message,
             )
-            client.send_pdu(pdu)
+            try:
+                client.send_pdu(pdu)
+            except exceptions.ConnectionError:
+                self._queue.appendleft((message_id, index))  # not sent: first again
+                raise
             self._outstanding[pdu.sequence] = (message_id, index, now)
             self._last_io = now
             if self.cfg.throughput:

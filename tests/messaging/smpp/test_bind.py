@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from messaging.gateways.smpp.codec import gsm_encode
@@ -139,3 +141,20 @@ def test_sigterm_hands_back_what_was_not_sent(account, smsc, run_bind):
     message.refresh_from_db()
     assert (message.status, message.claim_token) == ("QUEUED", None)
     assert smsc.unbinds == 1
+
+
+def test_after_a_dropped_link_only_the_unanswered_parts_go_again(
+    account, smsc, run_bind
+):
+    smsc.drop_after = 7  # mid-message: some parts answered, one lost unanswered
+    messages = [
+        queue_single(account, f"+39333200{i:04d}", f"{i} " + LONG_GSM) for i in range(5)
+    ]
+    bind = run_bind(route_settings(smsc, window=4))
+    assert smsc.wait_for(lambda: len(smsc.messages) == 5, timeout=20)
+    bind.stop()
+
+    assert (smsc.drops, smsc.binds) == (1, 2)
+    sent = Counter(s.destination for s in smsc.submits)
+    assert sent == {m.phone.lstrip("+"): m.parts for m in messages}
+    assert set(smsc.per_destination().values()) == {1}
