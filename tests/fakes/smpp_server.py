@@ -7,8 +7,8 @@ into whole messages, answer `enquire_link` and `unbind`, and send a delivery
 receipt (`deliver_sm`, receipt text with the id in decimal) for every part that
 asked for one. Receipts not acknowledged when a connection ends are sent again
 on the next bind, as a real SMSC does. Faults on demand: ESME_RTHROTTLED for
-the first N submits, and one dropped connection after N accepted submits (the
-submit that triggers it is neither recorded nor answered).
+the first N submits, ESME_RINVDSTADR for one number, and one dropped
+connection after N accepted submits (`drop_mode`).
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ class Received:
 class FakeSmsc:
     throttle_first: int = 0  # answer ESME_RTHROTTLED to this many submits
     drop_after: int | None = None  # close the link once, at this accepted submit
+    # "fin": the submit that triggers the drop is lost, answers sent before it
+    # arrive. "reset": it is accepted and answered, then the link is reset, so
+    # answers still in flight are destroyed (the ESME must send those again).
+    drop_mode: str = "fin"
     refuse_destination: str = ""  # answer ESME_RINVDSTADR for this number
     receipt_stat: str = "DELIVRD"
     id_form: str = "hex-upper"  # submit_sm_resp ids: "hex-upper" or "decimal"
@@ -84,6 +88,7 @@ class FakeSmsc:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._reset_after_answer = False
         self._ids = itertools.count(1_000_000)
         self._fragments: dict[tuple[str, int], dict[int, bytes]] = {}
         self._receipts: list[tuple[int, str, str]] = []  # (id, dest, source)
@@ -243,7 +248,10 @@ class FakeSmsc:
             elif self.drop_after is not None and len(self.submits) == self.drop_after:
                 self.drop_after = None
                 self.drops += 1
-                return None  # the link breaks: this submit is lost on the way
+                if self.drop_mode == "fin":
+                    return None  # the link breaks: this submit is lost on the way
+                self._reset_after_answer = True
+                status = consts.SMPP_ESME_ROK
             elif pdu.destination_addr.decode() == self.refuse_destination:
                 status = consts.SMPP_ESME_RINVDSTADR
             else:
@@ -271,6 +279,13 @@ class FakeSmsc:
                 )
         shown = f"{message_id:X}" if self.id_form == "hex-upper" else str(message_id)
         self._reply(conn, seq, "submit_sm_resp", pdu, message_id=shown)
+        if self._reset_after_answer:
+            self._reset_after_answer = False
+            # Linger 0: close() sends RST, dropping whatever is still buffered.
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            return False
         return True
 
     def _assemble(self, submitted: Submitted) -> None:

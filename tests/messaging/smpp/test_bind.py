@@ -158,3 +158,22 @@ def test_after_a_dropped_link_only_the_unanswered_parts_go_again(
     sent = Counter(s.destination for s in smsc.submits)
     assert sent == {m.phone.lstrip("+"): m.parts for m in messages}
     assert set(smsc.per_destination().values()) == {1}
+
+
+def test_a_reset_link_may_repeat_at_most_a_window_of_accepted_parts(
+    account, smsc, run_bind
+):
+    """The honest edge: answers destroyed in flight cannot be told from submits
+    the SMSC never got, so those are sent again (at least once, never lost)."""
+    smsc.drop_after, smsc.drop_mode = 20, "reset"
+    for i in range(60):
+        queue_single(account, f"+39333300{i:04d}", f"Messaggio {i}")
+    bind = run_bind(route_settings(smsc, window=8))
+    assert smsc.wait_for(lambda: len(smsc.per_destination()) == 60, timeout=20)
+    assert smsc.wait_for(
+        lambda: not Message.objects.filter(status="QUEUED").exists(), timeout=5
+    )
+    bind.stop()
+    assert smsc.binds == 2
+    repeated = sum(smsc.per_destination().values()) - 60
+    assert 0 <= repeated <= 8
