@@ -177,3 +177,10 @@ def test_a_reset_link_may_repeat_at_most_a_window_of_accepted_parts(
     assert smsc.binds == 2
     repeated = sum(smsc.per_destination().values()) - 60
     assert 0 <= repeated <= 8
+
+
+def test_an_idle_bind_keeps_its_link_alive_with_enquire_link(account, smsc, run_bind):
+    bind = run_bind(route_settings(smsc, enquireLinkSeconds=0.2))
+    assert smsc.wait_for(lambda: smsc.enquire_links >= 3, timeout=5)
+    bind.stop()
+    assert smsc.binds == 1  # answered each time: no reconnect
