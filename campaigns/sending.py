@@ -42,7 +42,7 @@ from campaigns.services import campaign_cancel
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from messaging import dispatch, ratelimit, segments
-from messaging.gateways import gateway_get
+from messaging.gateways import gateway_get, gateway_long_lived
 from messaging.models import SUBMITTED, Channel, Message, MessageStatus
 from messaging.personalization import placeholders
 from messaging.pricing import PriceBook
@@ -289,6 +289,10 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     )
     if campaign.status != Status.SENDING:
         return 0
+    if gateway_long_lived(campaign.gateway):
+        # Its own process (an SMPP bind) claims and sends these messages.
+        campaign_try_complete(campaign_id=campaign_id)
+        return 0
     claim = dispatch.messages_claim(
         campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE
     )
@@ -448,8 +452,8 @@ def campaigns_stalled() -> list[int]:
     )
     return [
         pk
-        for pk in candidates.values_list("pk", flat=True)[:100]
-        if dispatch.has_claimable(pk)
+        for pk, gateway in candidates.values_list("pk", "gateway")[:100]
+        if not gateway_long_lived(gateway) and dispatch.has_claimable(pk)
     ]
 
 

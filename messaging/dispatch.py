@@ -63,6 +63,50 @@ def messages_claim(*, campaign_id: int, size: int) -> Claim:
     return Claim(token=token, ids=ids)
 
 
+def _claimable_on_route(gateway: str) -> QuerySet[Message]:
+    """Queued messages of `gateway` that may go now: single sends, and the
+    messages of campaigns that are sending (not paused, not stopped).
+
+    The campaign's status is read through the join, by its stored value, so
+    messaging does not import campaigns.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
+    return (
+        Message.objects.filter(gateway=gateway, status=MessageStatus.QUEUED)
+        .filter(Q(campaign__isnull=True) | Q(campaign__status="SENDING"))
+        .filter(Q(claim_token__isnull=True) | Q(claimed_at__lt=stale))
+    )
+
+
+def messages_claim_route(*, gateway: str, size: int) -> Claim:
+    """Claim up to `size` queued messages routed through `gateway`, oldest first.
+
+    For a route whose own long-lived process sends (an SMPP bind), across every
+    campaign and single send on it. The same claim as `messages_claim`: SKIP
+    LOCKED, a token, the time; only message rows are locked, not the campaigns.
+    """
+    token = uuid4()
+    with transaction.atomic():
+        locked = _claimable_on_route(gateway).select_for_update(
+            skip_locked=True, of=("self",)
+        )
+        ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
+        if ids:
+            Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
+                claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
+            )
+    return Claim(token=token, ids=ids)
+
+
+def messages_claim_touch(tokens: list[UUID]) -> None:
+    """Renew claims still being worked on (a bind waiting out a throttle), so
+    they do not look abandoned after `SEND_CLAIM_TIMEOUT` and get taken over."""
+    if tokens:
+        Message.objects.filter(
+            claim_token__in=tokens, status=MessageStatus.QUEUED
+        ).update(claimed_at=timezone.now())
+
+
 def messages_unclaim(claim: Claim) -> None:
     """Hand a claim back untouched (throttled, or the route is down for now)."""
     Message.objects.filter(claim_token=claim.token, status=MessageStatus.QUEUED).update(
@@ -90,9 +134,29 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     QUEUED, unclaimed, their attempt counted, for a later batch to retry with
     the same `client_ref`.
     """
+    outcome = messages_skip_suppressed(claim=claim, account_id=account_id)
+    batch = claimed_batch(claim)
+    if not batch:
+        return outcome
+    try:
+        results = gateway.submit(batch)
+    except GatewayUnavailable as exc:
+        if exc.results:
+            messages_record(claim=claim, batch=batch, results=exc.results)
+        messages_unclaim(claim)
+        raise
+    except Exception:
+        messages_unclaim(claim)
+        raise
+    outcome.update(messages_record(claim=claim, batch=batch, results=results))
+    return outcome
+
+
+def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
+    """Mark the claimed messages to numbers opted out or blacklisted SKIPPED."""
     now = timezone.now()
     claimed = Message.objects.filter(
-        claim_token=claim.token, status=MessageStatus.QUEUED
+        claim_token=claim.token, status=MessageStatus.QUEUED, account_id=account_id
     )
     outcome: Counter = Counter()
     with transaction.atomic():
@@ -111,7 +175,15 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
                 deltas[(campaign_id, MessageStatus.SKIPPED)] += 1
             tallies_apply(deltas)
             outcome[MessageStatus.SKIPPED] += len(skipped)
-    batch = [
+    return outcome
+
+
+def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
+    """The claimed messages still queued, as the route is handed them, by id."""
+    claimed = Message.objects.filter(
+        claim_token=claim.token, status=MessageStatus.QUEUED
+    )
+    return [
         OutgoingMessage(*row)
         for row in claimed.order_by("id").values_list(
             "id",
@@ -124,36 +196,16 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
             "campaign_id",
         )
     ]
-    if not batch:
-        return outcome
-    try:
-        results = gateway.submit(batch)
-    except GatewayUnavailable as exc:
-        if exc.results:
-            _record(
-                claim=claim, batch=batch, results=exc.results, account_id=account_id
-            )
-        messages_unclaim(claim)
-        raise
-    except Exception:
-        messages_unclaim(claim)
-        raise
-    outcome.update(
-        _record(claim=claim, batch=batch, results=results, account_id=account_id)
-    )
-    return outcome
 
 
-def _record(
-    *,
-    claim: Claim,
-    batch: list[OutgoingMessage],
-    results: list[SubmitResult],
-    account_id: int,
+def messages_record(
+    *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
 ) -> Counter:
     """Store the route's answers: one UPDATE per kind of answer, tallies alike.
 
-    A number the route says unsubscribed (`OPTED_OUT`) joins the account's
+    `batch` may be any part of the claim (an SMPP bind records messages as their
+    answers come in); only messages still queued under the claim's token move.
+    A number the route says unsubscribed (`OPTED_OUT`) joins its account's
     opt-outs in the same transaction, so later campaigns skip it.
     """
     now = timezone.now()
@@ -197,16 +249,21 @@ def _record(
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, status)] += 1
             outcome[status] += len(rows)
-        unsubscribed = {
-            by_ref[r.client_ref].phone for r in refused if r.error_code == OPTED_OUT
-        }
-        OptOut.objects.bulk_create(
-            [
-                OptOut(account_id=account_id, phone=phone, source=OptOutSource.REPLY)
-                for phone in sorted(unsubscribed)
-            ],
-            ignore_conflicts=True,
-        )
+        unsubscribed = [
+            by_ref[r.client_ref].id for r in refused if r.error_code == OPTED_OUT
+        ]
+        if unsubscribed:
+            OptOut.objects.bulk_create(
+                [
+                    OptOut(
+                        account_id=account_id, phone=phone, source=OptOutSource.REPLY
+                    )
+                    for account_id, phone in Message.objects.filter(
+                        id__in=unsubscribed
+                    ).values_list("account_id", "phone")
+                ],
+                ignore_conflicts=True,
+            )
         tallies_apply(deltas)
     return outcome
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from messaging.bulk import rows_insert
 from messaging.gateways import gateway_get
+from messaging.gateways.base import Report
 from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
 
@@ -40,6 +41,12 @@ _REPORT_COLUMNS = (
 def reports_receive(*, gateway_key: str, body: bytes, headers: dict[str, str]) -> int:
     """Verify and store a provider's reports; raises InvalidReport (answer 4xx)."""
     reports = gateway_get(gateway_key).parse_reports(body=body, headers=headers)
+    return reports_store(gateway_key=gateway_key, reports=reports)
+
+
+def reports_store(*, gateway_key: str, reports: list[Report]) -> int:
+    """Store reports already read and trusted (an SMPP bind's receipts); applied
+    later by `reports_apply` like any other."""
     now = timezone.now()
     rows_insert(
         DeliveryReport,

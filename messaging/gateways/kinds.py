@@ -8,12 +8,14 @@ from __future__ import annotations
 from messaging.gateways.base import Gateway, RouteSpec
 from messaging.gateways.http_json.gateway import HttpJsonGateway
 from messaging.gateways.simulator.gateway import SimulatorGateway
+from messaging.gateways.smpp.gateway import SmppGateway
 from messaging.gateways.twilio.gateway import TwilioGateway
 
 KINDS: dict[str, type[Gateway]] = {
     SimulatorGateway.kind: SimulatorGateway,
     TwilioGateway.kind: TwilioGateway,
     HttpJsonGateway.kind: HttpJsonGateway,
+    SmppGateway.kind: SmppGateway,
 }
 
 
