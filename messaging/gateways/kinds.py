@@ -1,0 +1,19 @@
+"""The route kinds: one adapter class per provider, looked up by a route's `kind`.
+
+Each adapter package adds its one line here; nothing else needs to know the list.
+"""
+
+from __future__ import annotations
+
+from messaging.gateways.base import Gateway, RouteSpec
+from messaging.gateways.simulator.gateway import SimulatorGateway
+
+KINDS: dict[str, type[Gateway]] = {
+    SimulatorGateway.kind: SimulatorGateway,
+}
+
+
+def adapter_for(spec: RouteSpec) -> Gateway:
+    """The adapter for a route, built from its decrypted settings; KeyError if the
+    kind is unknown (a route of a kind since removed)."""
+    return KINDS[spec.kind](spec)  # type: ignore[call-arg]
