@@ -28,6 +28,7 @@ from accounts.api import router as account_router
 from accounts.api_errors import camel
 from accounts.errors import DomainError, TooManyAttempts
 from campaigns.api import router as campaign_router
+from campaigns.gateways_api import router as gateways_router
 from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
@@ -172,6 +173,7 @@ ROUTERS = [
     campaign_router,
     messaging_router,
     recurring_router,
+    gateways_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)
