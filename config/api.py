@@ -33,6 +33,7 @@ from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
+from messaging.replies_api import router as replies_router
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ ROUTERS = [
     messaging_router,
     recurring_router,
     gateways_router,
+    replies_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from contacts.optouts import optouts_reply_apply
 from contacts.phones import PhoneNormalizer
@@ -79,3 +80,19 @@ def inbound_receive(*, route_key: str, messages: Sequence[Inbound]) -> int:
             start={p for p, k in last_keyword.items() if k in START_WORDS},
         )
     return len(rows)
+
+
+ANY_KEYWORD = "any"
+
+
+def replies_for_account(
+    *, account_id: int, keyword: str = ""
+) -> QuerySet[InboundMessage]:
+    """The account's replies; `keyword` one of the keywords, `any` for all of
+    them, empty for every reply."""
+    replies = InboundMessage.objects.filter(account_id=account_id)
+    if keyword == ANY_KEYWORD:
+        return replies.exclude(keyword="")
+    if keyword:
+        return replies.filter(keyword=keyword.upper())
+    return replies

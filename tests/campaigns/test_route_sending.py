@@ -162,3 +162,59 @@ def test_start_does_not_lift_an_opt_out_made_by_hand(account):
     body = {"inbound": [{"from": "+393330000009", "text": "START"}]}
     Client().post(CALLBACKS + route.key, **_signed(body))
     assert OptOut.objects.filter(account=account, phone="+393330000009").exists()
+
+
+def test_replies_are_listed_for_their_account_only(account, api, other_api):
+    route = simulator_route(account)
+    body = {
+        "inbound": [
+            {"from": "+393330000001", "text": "Grazie!"},
+            {"from": "+393330000002", "text": "BASTA"},
+        ]
+    }
+    Client().post(CALLBACKS + route.key, **_signed(body))
+    everything = api.get("/api/partner-gateway/v1/replies").json()
+    assert [r["text"] for r in everything["replies"]] == ["BASTA", "Grazie!"]
+    stops = api.get("/api/partner-gateway/v1/replies?keyword=any").json()
+    assert [(r["phoneNumber"], r["keyword"]) for r in stops["replies"]] == [
+        ("+393330000002", "BASTA")
+    ]
+    assert other_api.get("/api/partner-gateway/v1/replies").json()["replies"] == []
+
+
+def test_a_provider_throttle_requeues_the_batch_untouched(account, monkeypatch):
+    from messaging.gateways import kinds
+    from messaging.gateways.base import GatewayThrottled
+    from messaging.gateways.simulator.gateway import SimulatorGateway
+
+    class Busy(SimulatorGateway):
+        def submit(self, messages):
+            raise GatewayThrottled(retry_after=7.5)
+
+    monkeypatch.setitem(kinds.KINDS, "simulator", Busy)
+    simulator_route(account)
+    campaign = started(account, n=5)
+    with pytest.raises(sending.Throttled) as throttled:
+        sending.campaign_send_batch(campaign_id=campaign.pk)
+    assert throttled.value.wait == 7.5
+    queued = Message.objects.filter(campaign=campaign, status="QUEUED")
+    assert queued.count() == 5
+    assert not queued.filter(claim_token__isnull=False).exists()
+    assert Route.objects.get(account=account).demoted_until is None
+
+
+def test_the_callback_url_is_the_one_the_outermost_proxy_saw(rf, settings):
+    from messaging.callbacks import callback_request
+
+    settings.ALLOWED_HOSTS = ["*"]
+    headers = {
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "HTTP_X_FORWARDED_HOST": "megafono.example.com",
+    }
+    request = rf.post("/api/partner-gateway/v1/callbacks/r1?x=1", **headers)
+    assert "megafono.example.com" not in callback_request(request).url
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert (
+        callback_request(request).url
+        == "https://megafono.example.com/api/partner-gateway/v1/callbacks/r1?x=1"
+    )
