@@ -150,12 +150,18 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:gateway_get_api": _route,
     "api:gateway_update_api": _route,
     "api:gateway_delete_api": _route,
+    "channels:edit": _route,
+    "channels:delete": _route,
+    "channels:make_default": _route,
+    "channels:restore": _route,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports
 # and callbacks name a route and are authenticated by its signature
-# (tests/campaigns/test_reports.py, tests/campaigns/test_route_sending.py).
+# (tests/campaigns/test_reports.py, tests/campaigns/test_route_sending.py); a new
+# route's form names a kind, not an object.
 SKIP_PREFIXES = (
+    "channels:create",
     "admin:",
     "password_reset_confirm",
     "api:delivery_reports_api",
