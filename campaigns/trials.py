@@ -31,7 +31,7 @@ from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Channel, Message
 from messaging.personalization import render
 from messaging.pricing import PriceBook
-from messaging.routes import route_resolve
+from messaging.routes import NoRoute, route_resolve
 
 MAX_NUMBERS = 5
 
@@ -94,7 +94,13 @@ def campaign_test_send(
     first = contacts.order_by("id").first()
     own = {c.phone: c for c in contacts.filter(phone__in=[n for n, _c in numbers])}
     book = PriceBook(channel=campaign.channel, volume=0)
-    route = route_resolve(account_id=account.pk, channel=campaign.channel)
+    try:
+        route = route_resolve(account_id=account.pk, channel=campaign.channel)
+    except NoRoute as exc:
+        raise DomainError(
+            {"gateway": _("Enable a route for this channel on the Channels page.")},
+            status_code=409,
+        ) from exc
     token, now = uuid4(), timezone.now()
     messages = []
     for phone, country in numbers:

@@ -28,7 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from accounts.errors import DomainError, one_or_not_found
 from accounts.models import Account
 from messaging import ratelimit
-from messaging.encryption import secrets_decrypt, secrets_encrypt
+from messaging.encryption import secrets_decrypt, secrets_encrypt, secrets_rotate
 from messaging.gateways.base import Gateway, GatewayUnavailable, RouteSpec
 from messaging.gateways.http import UnsafeURL, url_check
 from messaging.gateways.kinds import KINDS
@@ -326,3 +326,23 @@ def route_account_id(key: str) -> int | None:
     if pk is None:
         return None
     return Route.objects.filter(pk=pk).values_list("account_id", flat=True).first()
+
+
+def routes_secrets_rotate() -> int:
+    """Re-encrypt every route's secrets with the newest key; routes changed.
+
+    Each row is re-read locked and written in its own short transaction, so a
+    route edited meanwhile keeps its new secrets.
+    """
+    count = 0
+    pks = Route.objects.exclude(secrets_token="").values_list("pk", flat=True)
+    for pk in list(pks):
+        with transaction.atomic():
+            route = Route.objects.select_for_update().filter(pk=pk).first()
+            if route is None or not route.secrets_token:
+                continue
+            Route.objects.filter(pk=pk).update(
+                secrets_token=secrets_rotate(route.secrets_token)
+            )
+            count += 1
+    return count

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import redis
 from django.test import Client
 
 from campaigns import sending
 from campaigns.models import Campaign
 from campaigns.services import campaign_confirm
 from contacts.models import OptOut
+from messaging import failover
 from messaging.gateways.base import GatewayUnavailable
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, sign
 from messaging.gateways.simulator.reporting import simulator_reports_send
@@ -28,6 +30,16 @@ def _instant_reports(settings):
     settings.SIMULATOR_MIN_DELAY = 0
     settings.SIMULATOR_MAX_DELAY = 0
     settings.SEND_BATCH_SIZE = 5
+
+
+@pytest.fixture(autouse=True)
+def _fresh_failure_windows(settings):
+    """Route keys repeat across test runs (fresh databases): forget old windows."""
+    url = settings.RATE_LIMIT_REDIS_URL
+    if url.startswith(("redis://", "rediss://")):
+        client = redis.Redis.from_url(url)
+        for name in client.scan_iter(match=f"{failover.REDIS_KEY_PREFIX}*"):
+            client.delete(name)
 
 
 def simulator_route(account, name="Main", priority=10, **settings_):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.db import connection
@@ -111,3 +112,19 @@ def test_routes_all_disabled_send_nowhere(account):
 def test_other_channels_keep_the_builtin_simulator(account):
     make(account, channel="SMS")
     assert route_resolve(account_id=account.pk, channel="RCS").key == "simulator"
+
+
+def test_rotation_re_encrypts_with_the_new_key_and_the_old_one_can_go(
+    account, settings
+):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old = Fernet.generate_key().decode()
+    new = Fernet.generate_key().decode()
+    settings.MEGAFONO_ENCRYPTION_KEYS = [old]
+    route = make(account, settings={"signingSecret": SECRET})
+    settings.MEGAFONO_ENCRYPTION_KEYS = [new, old]
+    call_command("route_secrets_rotate", stdout=StringIO())
+    settings.MEGAFONO_ENCRYPTION_KEYS = [new]
+    assert route_spec(route.key).settings["signingSecret"] == SECRET
