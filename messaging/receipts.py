@@ -1,12 +1,13 @@
 """Delivery reports: stored as they arrive, applied to messages in batches.
 
 Receiving only parses, verifies (`messaging.callbacks`) and inserts
-(`reports_store`), so a provider's burst costs one INSERT per request. `reports_apply` then takes a batch of pending
-reports, matches them to messages by our reference or the provider's id (any
-case: ids come back in another case from some routes), and moves each message at
-most forward: a final status never changes again, so a repeated or late report
-does nothing. A report that arrives before its submission is recorded waits and
-is tried again; after `REPORT_PARK_HOURS` it is dropped.
+(`reports_store`), so a provider's burst costs one INSERT per request.
+`reports_apply` then takes a batch of pending reports, matches them to messages
+by our reference or the provider's id (any case: ids come back in another case
+from some routes), and moves each message at most forward: a final status never
+changes again, so a repeated or late report does nothing. A report that arrives
+before its submission is recorded waits and is tried again; after
+`REPORT_PARK_HOURS` it is dropped.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ It rejects numbers phonenumbers calls invalid, records each client reference it
 accepts once (a resubmission gets the first answer back, as from an idempotent
 provider), and decides each outcome and report delay from a hash of the seed and
 the reference, so a run is reproducible. The mix is the route's own settings
-(`SimulatorSettings`); the built-in `simulator` route takes `SIMULATOR_*`. Its reports travel the same path as a
-real provider's: a signed JSON body, parsed by `parse_reports` (see `reporting`).
+(`SimulatorSettings`); the built-in `simulator` route takes `SIMULATOR_*`. Its
+reports travel the same path as a real provider's: a signed JSON body, posted
+to the route's callback and read by `parse_callback` (see `reporting`).
 """
 
 from __future__ import annotations
@@ -262,10 +263,6 @@ class SimulatorGateway:
         return Callback(
             reports=self._reports(items.get("reports", [])), inbound=inbound
         )
-
-    def parse_reports(self, *, body: bytes, headers: Mapping[str, str]) -> list[Report]:
-        """Reports from a body signed by `sign`; InvalidReport if forged or stale."""
-        return self._reports(self._verified(body=body, headers=headers)["reports"])
 
     def _verified(self, *, body: bytes, headers: Mapping[str, str]) -> dict:
         """The JSON body once its signature and age are checked."""

@@ -3,9 +3,9 @@
 With `SIMULATOR_REPORT_URL` set (`make run` points it at the dashboard's own
 delivery-report endpoint) each batch is POSTed over HTTP: the built-in
 simulator's to that URL, a simulator route's to its callback URL; otherwise it
-is handed to the same receiving function the endpoints call. Either way the batch is
-marked reported only when the receiver took it, so a failure sends it again
-(receiving is idempotent).
+is handed to the same receiving function the endpoints call. Either way the
+batch is marked reported only when the receiver took it, so a failure sends it
+again (receiving is idempotent).
 """
 
 from __future__ import annotations
