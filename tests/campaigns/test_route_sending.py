@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 import redis
@@ -230,3 +231,51 @@ def test_the_callback_url_is_the_one_the_outermost_proxy_saw(rf, settings):
         callback_request(request).url
         == "https://megafono.example.com/api/partner-gateway/v1/callbacks/r1?x=1"
     )
+
+
+def test_an_rcs_route_answers_not_capable_for_its_share_of_numbers(account):
+    from messaging.gateways.base import NOT_CAPABLE, OutgoingMessage
+    from messaging.gateways.kinds import adapter_for
+    from messaging.routes import route_spec
+
+    route = route_create(
+        account=account,
+        kind="simulator",
+        channel="RCS",
+        changes=RouteChanges(name="RCS", settings={"notCapableRate": 1}),
+    )
+    outgoing = OutgoingMessage(
+        id=1,
+        client_ref=uuid.uuid4(),
+        phone="+393330000001",
+        sender="Shop",
+        text="Ciao",
+        parts=1,
+        encoding="GSM-7",
+        campaign_id=None,
+    )
+    [result] = adapter_for(route_spec(route.key)).submit([outgoing])
+    assert (result.accepted, result.error_code) == (False, NOT_CAPABLE)
+
+
+def test_a_route_failing_mid_campaign_splits_it_in_the_stats(
+    account, api, client_logged, settings
+):
+    from messaging.routes import route_update
+
+    settings.ROUTE_FAILOVER_ERRORS = 1
+    main = simulator_route(account, "Main", priority=1)
+    backup = simulator_route(account, "Backup", priority=2)
+    campaign = started(account, n=10)
+    assert sending.campaign_send_batch(campaign_id=campaign.pk) == 5
+    route_update(
+        account=account, pk=main.pk, changes=RouteChanges(settings={"outage": True})
+    )
+    with pytest.raises(GatewayUnavailable):
+        sending.campaign_send_batch(campaign_id=campaign.pk)
+    finish(campaign.pk)
+    stats = api.get(f"/api/partner-gateway/v1/campaigns/{campaign.pk}/stats").json()
+    assert stats["byRoute"] == {main.key: 5, backup.key: 5}
+    assert stats["sent"] == 10
+    page = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-testid="by-route"' in page
