@@ -279,3 +279,25 @@ def test_a_route_failing_mid_campaign_splits_it_in_the_stats(
     assert stats["sent"] == 10
     page = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert 'data-testid="by-route"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_simulator_route_posts_its_reports_to_its_callback_url(
+    account, live_server, settings
+):
+    """What `make run` does: reports travel over HTTP to /callbacks/<key>."""
+    settings.MEGAFONO_PUBLIC_URL = live_server.url
+    settings.SIMULATOR_REPORT_URL = (
+        live_server.url + "/api/partner-gateway/v1/delivery-reports/simulator"
+    )
+    route = simulator_route(
+        account,
+        signingSecret="route-own-secret",
+        deliveredRate=1,
+        undeliveredRate=0,
+        expiredRate=0,
+    )
+    campaign = started(account, n=3)
+    finish(campaign.pk)
+    messages = Message.objects.filter(campaign=campaign)
+    assert set(messages.values_list("status", "gateway")) == {("DELIVERED", route.key)}
