@@ -1,7 +1,8 @@
 """The Channels form of a route, built from its kind's pydantic `Settings`.
 
 Each setting becomes a field named `settings.<name>` (the name a service's
-refusal uses, so errors land on it): numbers, booleans, text; secrets are
+refusal uses, so errors land on it): numbers, booleans, text, and JSON for
+mappings, lists and nested models; secrets are
 password inputs never filled back, with the stored value's last four characters
 as help. A blank secret on an edit keeps the stored one.
 """
@@ -57,7 +58,10 @@ def _setting_field(name: str, info, *, secret: bool, hint: dict | None) -> forms
         return forms.FloatField(label=label, required=required, help_text=help_text)
     if kind is int:
         return forms.IntegerField(label=label, required=required, help_text=help_text)
-    return forms.CharField(label=label, required=required, help_text=help_text)
+    if kind is str or typing.get_origin(kind) is typing.Literal:
+        return forms.CharField(label=label, required=required, help_text=help_text)
+    # Mappings, lists, nested models: typed as JSON, validated by the model.
+    return forms.JSONField(label=label, required=required, help_text=help_text)
 
 
 class RouteForm(forms.Form):

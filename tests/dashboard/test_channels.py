@@ -147,3 +147,22 @@ def test_admin_never_shows_a_secret(staff_client, account):
     assert change.status_code == 200
     assert "signingSecret (…7766)" in change.content.decode()
     assert SECRET not in listing.content.decode() + change.content.decode()
+
+
+def test_the_form_has_one_field_per_setting_of_the_kind():
+    from dashboard.route_forms import RouteForm
+
+    form = RouteForm(kind="simulator")
+    names = [field.name for field in form.settings_fields()]
+    assert names == [
+        "settings.deliveredRate",
+        "settings.undeliveredRate",
+        "settings.expiredRate",
+        "settings.rejectRate",
+        "settings.notCapableRate",
+        "settings.minDelaySeconds",
+        "settings.maxDelaySeconds",
+        "settings.outage",
+        "settings.signingSecret",
+    ]
+    assert form["settings.signingSecret"].field.widget.input_type == "password"
