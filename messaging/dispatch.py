@@ -31,7 +31,7 @@ from messaging.gateways.base import (
     SubmitResult,
 )
 from messaging.models import Message, MessageStatus
-from messaging.tallies import Deltas, tallies_apply
+from messaging.tallies import Deltas, route_tallies_add, tallies_apply
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,23 @@ def _claimable(campaign_id: int) -> QuerySet[Message]:
     ).filter(Q(claim_token__isnull=True) | Q(claimed_at__lt=stale))
 
 
-def messages_claim(*, campaign_id: int, size: int) -> Claim:
-    """Claim up to `size` of the campaign's queued messages, oldest first."""
+def messages_claim(*, campaign_id: int, size: int, gateway: str = "") -> Claim:
+    """Claim up to `size` of the campaign's queued messages, oldest first.
+
+    `gateway` names the route they are about to go through, in the same UPDATE,
+    so its reports find them by (route, provider id).
+    """
     token = uuid4()
+    values = {"gateway": gateway} if gateway else {}
     with transaction.atomic():
         locked = _claimable(campaign_id).select_for_update(skip_locked=True)
         ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
         if ids:
             Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
-                claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
+                claim_token=token,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                **values,
             )
     return Claim(token=token, ids=ids)
 
@@ -96,6 +104,20 @@ def messages_claim_route(*, gateway: str, size: int) -> Claim:
                 claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
             )
     return Claim(token=token, ids=ids)
+
+
+def messages_route(*, campaign_id: int, gateway: str) -> int:
+    """Name `gateway` on the campaign's queued, unclaimed messages; how many moved.
+
+    How a long-lived route's process (an SMPP bind, which claims by route) is
+    handed a campaign: one UPDATE, repeated harmlessly by every batch task.
+    """
+    return (
+        _claimable(campaign_id)
+        .exclude(gateway=gateway)
+        .filter(claim_token__isnull=True)
+        .update(gateway=gateway)
+    )
 
 
 def messages_claim_touch(tokens: list[UUID]) -> None:
@@ -142,13 +164,17 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
         results = gateway.submit(batch)
     except GatewayUnavailable as exc:
         if exc.results:
-            messages_record(claim=claim, batch=batch, results=exc.results)
+            messages_record(
+                claim=claim, batch=batch, results=exc.results, gateway=gateway.key
+            )
         messages_unclaim(claim)
         raise
     except Exception:
         messages_unclaim(claim)
         raise
-    outcome.update(messages_record(claim=claim, batch=batch, results=results))
+    outcome.update(
+        messages_record(claim=claim, batch=batch, results=results, gateway=gateway.key)
+    )
     return outcome
 
 
@@ -199,7 +225,11 @@ def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
 
 
 def messages_record(
-    *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
+    *,
+    claim: Claim,
+    batch: list[OutgoingMessage],
+    results: list[SubmitResult],
+    gateway: str,
 ) -> Counter:
     """Store the route's answers: one UPDATE per kind of answer, tallies alike.
 
@@ -265,6 +295,16 @@ def messages_record(
                 ignore_conflicts=True,
             )
         tallies_apply(deltas)
+        route_tallies_add(
+            gateway,
+            Counter(
+                {
+                    c: -n
+                    for (c, status), n in deltas.items()
+                    if status == MessageStatus.QUEUED
+                }
+            ),
+        )
     return outcome
 
 

@@ -299,6 +299,9 @@ class SimulatorSubmission(models.Model):
     these rows, so a number messaged twice shows up as a duplicate.
     """
 
+    # The route key it came through (`simulator`, or a simulator route's `r<pk>`):
+    # its reports go back to that route's callback.
+    gateway = models.CharField(max_length=40, default="simulator")
     client_ref = models.UUIDField(unique=True)
     provider_id = models.CharField(max_length=40, unique=True)
     phone = models.CharField(max_length=16)
@@ -336,3 +339,140 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.tokens:.2f} tokens at {self.updated_at:%H:%M:%S.%f}"
+
+
+ROUTE_KEY_PREFIX = "r"
+
+
+class Route(models.Model):
+    """One of an account's ways out to a provider: a gateway of some `kind`.
+
+    `settings` holds the non-secret settings as the adapter's `Settings` model
+    takes them (camelCase); the secret ones are in `secrets_token`, one Fernet
+    token of a JSON object (`messaging.encryption`), with the last four
+    characters of each in `secret_hints` so a user can tell which key is set.
+    Messages, reports, rate limits and callbacks name a route by `key` (`r<pk>`);
+    an account without a route for a channel sends through the built-in
+    simulator. `demoted_until` is set by failover after repeated errors.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="routes"
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    name = models.CharField(_("name"), max_length=100)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    secrets_token = models.TextField(editable=False, blank=True, default="")
+    secret_hints = models.JSONField(editable=False, default=dict, blank=True)
+    rate_limit = models.FloatField(
+        _("rate limit"),
+        default=0,
+        help_text=_("SMS parts per second; 0 follows GATEWAY_RATE_LIMIT(S)."),
+    )
+    is_default = models.BooleanField(_("default"), default=False)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=10,
+        help_text=_("Lower goes first when the default route is demoted."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    demoted_until = models.DateTimeField(_("demoted until"), null=True, blank=True)
+    # Failed batches in the current window, when no Redis counts them
+    # (`messaging.failover`).
+    error_count = models.PositiveIntegerField(default=0, editable=False)
+    errors_since = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel route")
+        verbose_name_plural = _("channel routes")
+        ordering = ["channel", "-is_default", "priority", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "channel"],
+                condition=Q(is_default=True),
+                name="one_default_route_per_channel",
+                violation_error_message=_(
+                    "The account already has a default route for this channel."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="route_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_limit__gte=0), name="route_rate_limit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}, {self.channel})"
+
+    @property
+    def key(self) -> str:
+        """The name messages and callbacks use for this route."""
+        return f"{ROUTE_KEY_PREFIX}{self.pk}"
+
+
+class InboundMessage(models.Model):
+    """A message a recipient sent to one of the account's routes (a reply, a STOP).
+
+    `keyword` is the opt-out or opt-in keyword the whole message matched, if
+    any (`messaging.inbound`); `provider_id` makes a redelivered webhook a no-op.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="inbound_messages"
+    )
+    gateway = models.CharField(_("route"), max_length=40)
+    phone = models.CharField(_("from (E.164)"), max_length=16)
+    to = models.CharField(_("to"), max_length=20, blank=True)
+    text = models.TextField(_("text"))
+    provider_id = models.CharField(_("provider's id"), max_length=100, blank=True)
+    keyword = models.CharField(_("keyword"), max_length=12, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="inbound_by_account"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "provider_id"],
+                condition=~Q(provider_id=""),
+                name="one_inbound_per_provider_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:40]}"
+
+
+class RouteTally(models.Model):
+    """How many of a campaign's messages each route was handed (accepted or not).
+
+    One row per campaign and route, moved once per submitted batch, so the
+    campaign's statistics show the split after a failover without reading its
+    messages.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="route_tallies"
+    )
+    gateway = models.CharField(max_length=40)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "gateway"], name="one_route_tally_per_campaign"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}: {self.count}"

@@ -1,12 +1,13 @@
 """Delivery reports: stored as they arrive, applied to messages in batches.
 
-Receiving only parses, verifies and inserts (`reports_receive`), so a provider's
-burst costs one INSERT per request. `reports_apply` then takes a batch of pending
-reports, matches them to messages by our reference or the provider's id (any
-case: ids come back in another case from some routes), and moves each message at
-most forward: a final status never changes again, so a repeated or late report
-does nothing. A report that arrives before its submission is recorded waits and
-is tried again; after `REPORT_PARK_HOURS` it is dropped.
+Receiving only parses, verifies (`messaging.callbacks`) and inserts
+(`reports_store`), so a provider's burst costs one INSERT per request.
+`reports_apply` then takes a batch of pending reports, matches them to messages
+by our reference or the provider's id (any case: ids come back in another case
+from some routes), and moves each message at most forward: a final status never
+changes again, so a repeated or late report does nothing. A report that arrives
+before its submission is recorded waits and is tried again; after
+`REPORT_PARK_HOURS` it is dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.bulk import rows_insert
-from messaging.gateways import gateway_get
 from messaging.gateways.base import Report
 from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
@@ -36,12 +36,6 @@ _REPORT_COLUMNS = (
     "received_at",
     "retry_at",
 )
-
-
-def reports_receive(*, gateway_key: str, body: bytes, headers: dict[str, str]) -> int:
-    """Verify and store a provider's reports; raises InvalidReport (answer 4xx)."""
-    reports = gateway_get(gateway_key).parse_reports(body=body, headers=headers)
-    return reports_store(gateway_key=gateway_key, reports=reports)
 
 
 def reports_store(*, gateway_key: str, reports: list[Report]) -> int:

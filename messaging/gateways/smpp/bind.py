@@ -454,6 +454,7 @@ class Bind:
                     claim=items[0][0].claim,
                     batch=[pending.message for pending, _r in items],
                     results=[result for _p, result in items],
+                    gateway=self.key,
                 )
             self._finished.clear()
         if self._reports:

@@ -1,8 +1,8 @@
 """Where an SMPP bind meets the rest of Megafono: routes and inbound storage.
 
-Three narrow seams, each a lazy import of what the routes work provides
-(`messaging.routes`, `messaging.inbound`), so the bind runs and is tested on
-its own: the bind command and the supervisor call only these.
+Three narrow seams, imported when called (`messaging.routes` imports the route
+kinds, this package among them), so the bind command, the supervisor and the
+tests go through these alone.
 """
 
 from __future__ import annotations
@@ -23,19 +23,13 @@ def route_spec(key: str) -> RouteSpec:
 
 def smpp_route_keys() -> list[str]:
     """Keys of the enabled SMPP routes, one bind process each."""
-    try:
-        from messaging.routes import route_keys
-    except ImportError:  # no route registry on this branch yet: no SMPP routes
-        return []
-    return list(route_keys(kind="smpp"))
+    from messaging.routes import route_keys
+
+    return route_keys(kind="smpp")
 
 
 def inbound_store(route_key: str, messages: list[InboundMessage]) -> None:
     """Store replies received on the bind (`messaging.inbound.inbound_receive`)."""
-    try:
-        from messaging.inbound import inbound_receive
-    except ImportError:  # no inbound storage on this branch yet: say what is lost
-        for message in messages:
-            logger.error("smpp %s: reply from %s not stored", route_key, message.phone)
-        return
-    inbound_receive(route_key, messages)
+    from messaging.inbound import inbound_receive
+
+    inbound_receive(route_key=route_key, messages=messages)

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from campaigns import sending
 from messaging import dispatch
-from messaging.gateways.base import RouteSpec
-from messaging.models import Message
+from messaging.models import Message, Route
 from tests.messaging.smpp.conftest import ROUTE, queue_single, sending_campaign
-
-
-@pytest.fixture
-def smpp_route(monkeypatch):
-    """The route registry answers that ROUTE is an SMPP route."""
-
-    def route_spec(key: str) -> RouteSpec:
-        assert key == ROUTE
-        return RouteSpec(key=key, kind="smpp", channel="SMS", settings={})
-
-    monkeypatch.setattr("messaging.gateways.route_spec", route_spec)
 
 
 def test_a_route_claim_takes_single_sends_and_sending_campaigns_only(account):
@@ -56,9 +43,15 @@ def test_a_stale_route_claim_is_taken_over_unless_touched(account, settings):
     assert dispatch.messages_claim_route(gateway=ROUTE, size=10).ids == [message.id]
 
 
-def test_campaign_lanes_do_not_send_through_a_long_lived_route(account, smpp_route):
+def test_campaign_lanes_hand_a_long_lived_routes_messages_to_its_bind(account):
+    route = Route.objects.create(
+        account=account, kind="smpp", channel="SMS", name="SMSC", is_default=True
+    )
     campaign = sending_campaign(account, 3, "Ciao")
     assert sending.campaign_send_batch(campaign_id=campaign.pk) == 0
     rows = Message.objects.filter(campaign=campaign)
-    assert set(rows.values_list("status", "claim_token")) == {("QUEUED", None)}
+    assert set(rows.values_list("status", "claim_token", "gateway")) == {
+        ("QUEUED", None, route.key)
+    }
     assert campaign.pk not in sending.campaigns_stalled()
+    assert dispatch.messages_claim_route(gateway=route.key, size=10)  # the bind's
