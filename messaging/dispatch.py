@@ -131,7 +131,10 @@ def _record(
     now = timezone.now()
     by_ref = {message.client_ref: message for message in batch}
     accepted = [r for r in results if r.accepted]
-    refused = [r for r in results if not r.accepted]
+    refused = [r for r in results if not r.accepted and r.permanent]
+    handed_back = [
+        by_ref[r.client_ref].id for r in results if not r.accepted and not r.permanent
+    ]
     outcome: Counter = Counter()
     with transaction.atomic():
         mine = Message.objects.filter(
@@ -158,9 +161,11 @@ def _record(
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, MessageStatus.SUBMITTED)] += 1
             outcome[MessageStatus.SUBMITTED] += len(rows)
+        if handed_back:  # not taken this time: queued again, unclaimed
+            mine.filter(id__in=handed_back).update(claim_token=None, claimed_at=None)
         groups: dict[tuple[str, str, str], list[int]] = {}
         for r in refused:
-            status = MessageStatus.REJECTED if r.permanent else MessageStatus.FAILED
+            status = MessageStatus.REJECTED
             key = (status, r.error_code[:40], r.error_reason[:300])
             groups.setdefault(key, []).append(by_ref[r.client_ref].id)
         for (status, code, reason), ids in groups.items():

@@ -36,6 +36,15 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class SubmitResult:
+    """The route's answer for one message.
+
+    Accepted; or refused for good (`permanent=True`: REJECTED, never retried);
+    or not taken this time (`accepted=False, permanent=False`): the message is
+    handed back to the queue with its reference and goes in a later batch. The
+    last is for routes that send one request per message and break half-way
+    through a batch: the messages already taken must not be handed back too.
+    """
+
     client_ref: UUID
     accepted: bool
     provider_id: str = ""
