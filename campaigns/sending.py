@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ _COLUMNS = (
     "error_reason",
     "attempts",
     "created_at",
+    "payload",
 )
 
 
@@ -81,9 +83,15 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
-    for contact_id, phone, country, text, parts, encoding in recipient_messages(
-        campaign, chosen
-    ):
+    for (
+        contact_id,
+        phone,
+        country,
+        text,
+        parts,
+        encoding,
+        payload,
+    ) in recipient_messages(campaign, chosen):
         unit = prices.get(country)
         if unit is None:
             unit = prices[country] = book.unit_price(country)
@@ -108,6 +116,7 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
             "",
             0,
             now,
+            payload,
         )
 
 
@@ -125,8 +134,9 @@ def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
         if connection.vendor == "postgresql":
             sql = f"COPY messaging_message ({', '.join(_COLUMNS)}) FROM STDIN"
             with connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in chunk:
-                    copy.write_row(row)
+                for row in chunk:  # the payload (last) as JSON text, NULL if none
+                    payload = None if row[-1] is None else json.dumps(row[-1])
+                    copy.write_row((*row[:-1], payload))
         else:
             Message.objects.bulk_create(
                 Message(**dict(zip(_COLUMNS, row, strict=True))) for row in chunk

@@ -101,8 +101,8 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
             tallies_apply(deltas)
             outcome[MessageStatus.SKIPPED] += len(skipped)
     batch = [
-        OutgoingMessage(*row)
-        for row in claimed.order_by("id").values_list(
+        OutgoingMessage(*row, payload=payload or {})
+        for *row, payload in claimed.order_by("id").values_list(
             "id",
             "client_ref",
             "phone",
@@ -111,6 +111,7 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
             "parts",
             "encoding",
             "campaign_id",
+            "payload",
         )
     ]
     if not batch:
