@@ -295,6 +295,9 @@ class SimulatorSubmission(models.Model):
     these rows, so a number messaged twice shows up as a duplicate.
     """
 
+    # The route key it came through (`simulator`, or a simulator route's `r<pk>`):
+    # its reports go back to that route's callback.
+    gateway = models.CharField(max_length=40, default="simulator")
     client_ref = models.UUIDField(unique=True)
     provider_id = models.CharField(max_length=40, unique=True)
     phone = models.CharField(max_length=16)
@@ -332,6 +335,76 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.tokens:.2f} tokens at {self.updated_at:%H:%M:%S.%f}"
+
+
+ROUTE_KEY_PREFIX = "r"
+
+
+class Route(models.Model):
+    """One of an account's ways out to a provider: a gateway of some `kind`.
+
+    `settings` holds the non-secret settings as the adapter's `Settings` model
+    takes them (camelCase); the secret ones are in `secrets_token`, one Fernet
+    token of a JSON object (`messaging.encryption`), with the last four
+    characters of each in `secret_hints` so a user can tell which key is set.
+    Messages, reports, rate limits and callbacks name a route by `key` (`r<pk>`);
+    an account without a route for a channel sends through the built-in
+    simulator. `demoted_until` is set by failover after repeated errors.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="routes"
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    name = models.CharField(_("name"), max_length=100)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    secrets_token = models.TextField(editable=False, blank=True, default="")
+    secret_hints = models.JSONField(editable=False, default=dict, blank=True)
+    rate_limit = models.FloatField(
+        _("rate limit"),
+        default=0,
+        help_text=_("SMS parts per second; 0 follows GATEWAY_RATE_LIMIT(S)."),
+    )
+    is_default = models.BooleanField(_("default"), default=False)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=10,
+        help_text=_("Lower goes first when the default route is demoted."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    demoted_until = models.DateTimeField(_("demoted until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel route")
+        verbose_name_plural = _("channel routes")
+        ordering = ["channel", "-is_default", "priority", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "channel"],
+                condition=Q(is_default=True),
+                name="one_default_route_per_channel",
+                violation_error_message=_(
+                    "The account already has a default route for this channel."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="route_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_limit__gte=0), name="route_rate_limit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}, {self.channel})"
+
+    @property
+    def key(self) -> str:
+        """The name messages and callbacks use for this route."""
+        return f"{ROUTE_KEY_PREFIX}{self.pk}"
 
 
 class WhatsAppTemplate(models.Model):

@@ -5,12 +5,19 @@ Each adapter package adds its one line here; nothing else needs to know the list
 
 from __future__ import annotations
 
+from messaging.gateways.base import Gateway, RouteSpec
 from messaging.gateways.google_rbm.gateway import GoogleRbmGateway
 from messaging.gateways.simulator.gateway import SimulatorGateway
 from messaging.gateways.whatsapp_cloud.gateway import WhatsAppCloudGateway
 
-KINDS: dict[str, type] = {
-    "simulator": SimulatorGateway,
+KINDS: dict[str, type[Gateway]] = {
+    SimulatorGateway.kind: SimulatorGateway,
     WhatsAppCloudGateway.kind: WhatsAppCloudGateway,
     GoogleRbmGateway.kind: GoogleRbmGateway,
 }
+
+
+def adapter_for(spec: RouteSpec) -> Gateway:
+    """The adapter for a route, built from its decrypted settings; KeyError if the
+    kind is unknown (a route of a kind since removed)."""
+    return KINDS[spec.kind](spec)  # type: ignore[call-arg]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('messaging', '0004_test_sends'),
+        ('messaging', '0005_h_routes_routes'),
     ]
 
     operations = [
