@@ -32,6 +32,7 @@ from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
+from messaging.templates_api import router as templates_router
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ ROUTERS = [
     campaign_router,
     messaging_router,
     recurring_router,
+    templates_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)

@@ -23,10 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
+from accounts.models import Account
 from messaging.gateways.base import RouteSpec
 from messaging.gateways.whatsapp_cloud.gateway import WhatsAppCloudGateway, meta_error
 from messaging.models import WhatsAppTemplate
 from messaging.personalization import placeholders, render
+from messaging.routes import route_get, route_spec
 
 # When no template is synced, a bare name is sent in this language.
 DEFAULT_LANGUAGE = "en_US"
@@ -144,6 +146,22 @@ def templates_sync(*, account_id: int, spec: RouteSpec) -> SyncResult:
         )
     approved = sum(1 for r in rows.values() if r.is_selectable)
     return SyncResult(total=len(rows), approved=approved, removed=removed)
+
+
+def templates_sync_route(*, account: Account, pk: int) -> SyncResult:
+    """Sync the templates of the account's WhatsApp Cloud route `pk` (404 if not ours)."""
+    route = route_get(account=account, pk=pk)
+    if route.kind != WhatsAppCloudGateway.kind:
+        raise DomainError(
+            {"kind": _("Only whatsapp-cloud routes have message templates.")}
+        )
+    return templates_sync(account_id=account.pk, spec=route_spec(route.key))
+
+
+def route_templates(*, account: Account, pk: int) -> list[WhatsAppTemplate]:
+    """The synced templates of the account's route `pk` (404 if not ours)."""
+    route = route_get(account=account, pk=pk)
+    return list(templates_for(account_id=account.pk, route_key=route.key))
 
 
 def templates_for(

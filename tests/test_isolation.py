@@ -80,6 +80,15 @@ def _optout(account: Account) -> dict[str, object]:
     return {"pk": OptOut.objects.create(account=account, phone="+393330000009").pk}
 
 
+def _whatsapp_route(account: Account) -> dict[str, object]:
+    from messaging.models import Route
+
+    route = Route.objects.create(
+        account=account, kind="whatsapp-cloud", channel="WHATSAPP", name="victim"
+    )
+    return {"gateway_id": route.pk, "pk": route.pk}
+
+
 OBJECTS: dict[str, ObjectFactory] = {
     "accounts:api_key_revoke": _api_key,
     "api:campaign_detail": _campaign,
@@ -135,6 +144,8 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:contacts_import_api": _contact_list,
     "api:import_api": _contact_import,
     "api:import_errors_api": _contact_import,
+    "api:templates_sync_api": _whatsapp_route,
+    "api:templates_api": _whatsapp_route,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports
