@@ -146,6 +146,7 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:import_errors_api": _contact_import,
     "api:templates_sync_api": _whatsapp_route,
     "api:templates_api": _whatsapp_route,
+    "campaigns:templates_sync": _whatsapp_route,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports
