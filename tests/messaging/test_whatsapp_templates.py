@@ -115,3 +115,12 @@ def test_meta_refusing_the_list_is_a_502_with_its_reason(account, api, fake):
         "message": f"WhatsApp Cloud refused the list (190): {reason}",
     }
     assert not WhatsAppTemplate.objects.exists()
+
+
+def test_admin_lists_synced_templates_read_only(admin_client, account, api, fake):
+    api.post(sync_url(whatsapp_route(account, fake)))
+    response = admin_client.get("/admin/messaging/whatsapptemplate/")
+
+    assert response.status_code == 200
+    assert "black_friday_v2" in response.content.decode()
+    assert admin_client.get("/admin/messaging/whatsapptemplate/add/").status_code == 403
