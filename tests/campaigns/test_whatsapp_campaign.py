@@ -9,8 +9,9 @@ from django.utils import timezone
 from campaigns import sending
 from campaigns.models import Campaign
 from campaigns.services import campaign_confirm
+from campaigns.trials import campaign_test_send
 from messaging import dispatch
-from messaging.gateways.base import NOT_CAPABLE, RouteSpec
+from messaging.gateways.base import NOT_CAPABLE, GatewayThrottled, RouteSpec
 from messaging.gateways.whatsapp_cloud.gateway import WhatsAppCloudGateway
 from messaging.models import Message, MessageStatus, WhatsAppTemplate
 from tests.campaigns.builders import priced
@@ -278,3 +279,71 @@ def test_an_outage_half_way_sends_nobody_twice(account, templates, fake):
     assert sorted(b["to"] for b in fake.accepted) == [
         f"39347123456{i}" for i in range(4)
     ]
+
+
+def _prepared(account, rows):
+    campaign = priced(
+        account,
+        make_list(account, rows),
+        channel="WHATSAPP",
+        text="",
+        template_id="black_friday_v2:it",
+        template_variables=MAPPING,
+    )
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_prepare(campaign_id=campaign.pk)
+    return campaign
+
+
+def test_throttling_slows_the_batch_and_fails_nobody(account, templates, fake):
+    """130429 on the first send: the batch is handed back whole, every message still
+    queued and claimable; the next attempt sends them all."""
+    rows = [{"phone": f"+39347123457{i}", "first_name": "A"} for i in range(3)]
+    campaign = _prepared(account, rows)
+    route = WhatsAppCloudGateway(
+        RouteSpec(
+            key="r1",
+            kind="whatsapp-cloud",
+            channel="WHATSAPP",
+            settings=fake.settings(),
+        )
+    )
+    fake.throttle = 1
+    claim = dispatch.messages_claim(campaign_id=campaign.pk, size=10)
+    with pytest.raises(GatewayThrottled):
+        dispatch.messages_submit(claim=claim, gateway=route, account_id=account.pk)
+
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", "claim_token")
+    ) == {(MessageStatus.QUEUED, None)}
+    again = dispatch.messages_claim(campaign_id=campaign.pk, size=10)
+    dispatch.messages_submit(claim=again, gateway=route, account_id=account.pk)
+    assert Message.objects.filter(campaign=campaign, status="SUBMITTED").count() == 3
+    assert len(fake.accepted) == 3
+
+
+def test_a_test_send_carries_the_template_of_the_first_contact(account, templates):
+    contact_list = make_list(
+        account,
+        [
+            {
+                "phone": "+393471234567",
+                "first_name": "Giulia",
+                "attributes": {"code": "X1"},
+            }
+        ],
+    )
+    campaign = priced(
+        account,
+        contact_list,
+        channel="WHATSAPP",
+        text="",
+        template_id="black_friday_v2:it",
+        template_variables=MAPPING,
+    )
+    [sent] = campaign_test_send(
+        account=account, pk=campaign.pk, phone_numbers=["+393339999999"]
+    )
+
+    assert sent.text == "Ciao Giulia, il tuo codice X1 vale il 30% fino a domenica."
+    assert sent.payload["template"]["parameters"] == ["Giulia", "X1"]
