@@ -411,6 +411,10 @@ class StatsOut(Schema):
     completedAt: datetime | None
     cost: Decimal
     currency: str
+    byRoute: dict[str, int] = Field(
+        description="Messages handed to each route, by route key (`simulator`, "
+        "`r<id>` of /gateways): more than one after a failover"
+    )
 
 
 class Uc006Counts(Schema):
@@ -484,6 +488,7 @@ def stats_out(stats: CampaignStats) -> dict[str, Any]:
         "completedAt": campaign.completed_at,
         "cost": to_cents(stats.cost),
         "currency": campaign.account.currency,
+        "byRoute": stats.by_route,
     }
 
 

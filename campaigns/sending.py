@@ -43,9 +43,12 @@ from campaigns.services import campaign_cancel
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from messaging import dispatch, ratelimit
-from messaging.gateways import gateway_get
+from messaging.failover import route_failure_record
+from messaging.gateways.base import GatewayThrottled, GatewayUnavailable
+from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Message, MessageStatus
 from messaging.pricing import PriceBook
+from messaging.routes import route_rate, route_resolve
 from messaging.tallies import tallies_apply, tallies_for
 
 logger = logging.getLogger(__name__)
@@ -200,8 +203,15 @@ def campaign_start(*, campaign_id: int) -> bool:
     if campaign.recipients_frozen_at is None:
         return False  # canceled while preparing
     try:
+        route = route_resolve(account_id=campaign.account_id, channel=campaign.channel)
+    except GatewayUnavailable:
+        route = None  # no enabled route yet: each batch resolves again and waits
+    try:
         campaign_transition(
-            campaign=campaign, target=Status.SENDING, started_at=timezone.now()
+            campaign=campaign,
+            target=Status.SENDING,
+            started_at=timezone.now(),
+            **({"gateway": route.key} if route else {}),
         )
     except DomainError:
         return False  # another worker or beat started it
@@ -220,35 +230,46 @@ class Throttled(Exception):
 def campaign_send_batch(*, campaign_id: int) -> int:
     """Claim, submit and record one batch of a SENDING campaign; messages claimed.
 
-    Returns 0 when the campaign is not sending (paused, stopped) or nothing is
-    left to claim: the caller then stops its lane. Raises `Throttled` when the
-    route's rate limit (shared by every worker) has no room for the batch yet.
+    The route is resolved for each batch (the account's default, or the next one
+    when failover demoted it) and named on the batch's messages and on the
+    campaign. Returns 0 when the campaign is not sending (paused, stopped) or
+    nothing is left to claim: the caller then stops its lane. Raises `Throttled`
+    when the route's rate limit (shared by every worker) has no room for the
+    batch yet, or the provider itself said to slow down; `GatewayUnavailable`
+    (the claim handed back, counted towards the route's demotion) for a retry.
     """
-    campaign = Campaign.objects.only("status", "account_id", "gateway").get(
+    campaign = Campaign.objects.only("status", "account_id", "gateway", "channel").get(
         pk=campaign_id
     )
     if campaign.status != Status.SENDING:
         return 0
+    route = route_resolve(account_id=campaign.account_id, channel=campaign.channel)
     claim = dispatch.messages_claim(
-        campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE
+        campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE, gateway=route.key
     )
     if not claim:
         campaign_try_complete(campaign_id=campaign_id)
         return 0
     Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
+    if campaign.gateway != route.key:  # failover moved it, or it started without one
+        Campaign.objects.filter(pk=campaign_id).update(gateway=route.key)
     wait = ratelimit.acquire(
-        key=campaign.gateway,
+        key=route.key,
         tokens=dispatch.claimed_parts(claim),
-        rate=ratelimit.gateway_rate(campaign.gateway),
+        rate=route_rate(route.key),
     )
     if wait > 0:
         dispatch.messages_unclaim(claim)
         raise Throttled(wait)
-    dispatch.messages_submit(
-        claim=claim,
-        gateway=gateway_get(campaign.gateway),
-        account_id=campaign.account_id,
-    )
+    try:
+        dispatch.messages_submit(
+            claim=claim, gateway=adapter_for(route), account_id=campaign.account_id
+        )
+    except GatewayThrottled as throttled:  # the claim is already handed back
+        raise Throttled(throttled.retry_after) from throttled
+    except GatewayUnavailable:
+        route_failure_record(route.key)
+        raise
     if len(claim.ids) < settings.SEND_BATCH_SIZE:
         campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
     return len(claim.ids)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.states import STARTED
 from messaging.models import MessageStatus as S
-from messaging.tallies import tallies_for
+from messaging.tallies import route_tallies_for, tallies_for
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class CampaignStats:
     rejected: int  # refused by the route at submission, or failed
     skipped: int  # opted out after confirmation
     canceled: int  # not sent because the campaign was stopped
+    # Messages handed to each route (route key -> count): the split after failover.
+    by_route: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -88,4 +90,5 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
         rejected=get(S.REJECTED, 0) + get(S.FAILED, 0),
         skipped=get(S.SKIPPED, 0),
         canceled=get(S.CANCELED, 0),
+        by_route=route_tallies_for(campaign.pk),
     )

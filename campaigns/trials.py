@@ -28,10 +28,11 @@ from contacts.models import Contact
 from contacts.phones import PhoneNormalizer
 from messaging import dispatch, segments
 from messaging.dispatch import Claim
-from messaging.gateways import gateway_get
+from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Channel, Message
 from messaging.personalization import render
 from messaging.pricing import PriceBook
+from messaging.routes import route_resolve
 
 MAX_NUMBERS = 5
 
@@ -94,6 +95,7 @@ def campaign_test_send(
     first = contacts.order_by("id").first()
     own = {c.phone: c for c in contacts.filter(phone__in=[n for n, _c in numbers])}
     book = PriceBook(channel=campaign.channel, volume=0)
+    route = route_resolve(account_id=account.pk, channel=campaign.channel)
     token, now = uuid4(), timezone.now()
     template = campaign_template(campaign)
     messages = []
@@ -125,7 +127,7 @@ def campaign_test_send(
                 else "UCS-2",
                 unit_price=unit,
                 price=unit * parts,
-                gateway=campaign.gateway,
+                gateway=route.key,
                 client_ref=uuid4(),
                 claim_token=token,
                 claimed_at=now,
@@ -141,7 +143,7 @@ def campaign_test_send(
             )
     dispatch.messages_submit(
         claim=Claim(token=token, ids=[m.pk for m in messages]),
-        gateway=gateway_get(campaign.gateway),
+        gateway=adapter_for(route),
         account_id=account.pk,
     )
     ids = [m.pk for m in messages]

@@ -28,10 +28,12 @@ from accounts.api import router as account_router
 from accounts.api_errors import camel
 from accounts.errors import DomainError, TooManyAttempts
 from campaigns.api import router as campaign_router
+from campaigns.gateways_api import router as gateways_router
 from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
+from messaging.replies_api import router as replies_router
 from messaging.templates_api import router as templates_router
 
 logger = logging.getLogger(__name__)
@@ -173,6 +175,8 @@ ROUTERS = [
     campaign_router,
     messaging_router,
     recurring_router,
+    gateways_router,
+    replies_router,
     templates_router,
 ]
 for router in ROUTERS:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from contacts.selectors import suppressed_q
 from messaging.gateways.base import Gateway, OutgoingMessage, SubmitResult
 from messaging.models import Message, MessageStatus
-from messaging.tallies import Deltas, tallies_apply
+from messaging.tallies import Deltas, route_tallies_add, tallies_apply
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,23 @@ def _claimable(campaign_id: int) -> QuerySet[Message]:
     ).filter(Q(claim_token__isnull=True) | Q(claimed_at__lt=stale))
 
 
-def messages_claim(*, campaign_id: int, size: int) -> Claim:
-    """Claim up to `size` of the campaign's queued messages, oldest first."""
+def messages_claim(*, campaign_id: int, size: int, gateway: str = "") -> Claim:
+    """Claim up to `size` of the campaign's queued messages, oldest first.
+
+    `gateway` names the route they are about to go through, in the same UPDATE,
+    so its reports find them by (route, provider id).
+    """
     token = uuid4()
+    values = {"gateway": gateway} if gateway else {}
     with transaction.atomic():
         locked = _claimable(campaign_id).select_for_update(skip_locked=True)
         ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
         if ids:
             Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
-                claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
+                claim_token=token,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                **values,
             )
     return Claim(token=token, ids=ids)
 
@@ -121,12 +129,18 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     except Exception:
         messages_unclaim(claim)
         raise
-    outcome.update(_record(claim=claim, batch=batch, results=results))
+    outcome.update(
+        _record(claim=claim, batch=batch, results=results, gateway=gateway.key)
+    )
     return outcome
 
 
 def _record(
-    *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
+    *,
+    claim: Claim,
+    batch: list[OutgoingMessage],
+    results: list[SubmitResult],
+    gateway: str,
 ) -> Counter:
     """Store the route's answers: one UPDATE per kind of answer, tallies alike."""
     now = timezone.now()
@@ -183,6 +197,16 @@ def _record(
                 deltas[(campaign_id, status)] += 1
             outcome[status] += len(rows)
         tallies_apply(deltas)
+        route_tallies_add(
+            gateway,
+            Counter(
+                {
+                    c: -n
+                    for (c, status), n in deltas.items()
+                    if status == MessageStatus.QUEUED
+                }
+            ),
+        )
     return outcome
 
 

@@ -374,6 +374,10 @@ class Route(models.Model):
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     demoted_until = models.DateTimeField(_("demoted until"), null=True, blank=True)
+    # Failed batches in the current window, when no Redis counts them
+    # (`messaging.failover`).
+    error_count = models.PositiveIntegerField(default=0, editable=False)
+    errors_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -405,6 +409,69 @@ class Route(models.Model):
     def key(self) -> str:
         """The name messages and callbacks use for this route."""
         return f"{ROUTE_KEY_PREFIX}{self.pk}"
+
+
+class InboundMessage(models.Model):
+    """A message a recipient sent to one of the account's routes (a reply, a STOP).
+
+    `keyword` is the opt-out or opt-in keyword the whole message matched, if
+    any (`messaging.inbound`); `provider_id` makes a redelivered webhook a no-op.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="inbound_messages"
+    )
+    gateway = models.CharField(_("route"), max_length=40)
+    phone = models.CharField(_("from (E.164)"), max_length=16)
+    to = models.CharField(_("to"), max_length=20, blank=True)
+    text = models.TextField(_("text"))
+    provider_id = models.CharField(_("provider's id"), max_length=100, blank=True)
+    keyword = models.CharField(_("keyword"), max_length=12, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="inbound_by_account"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "provider_id"],
+                condition=~Q(provider_id=""),
+                name="one_inbound_per_provider_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:40]}"
+
+
+class RouteTally(models.Model):
+    """How many of a campaign's messages each route was handed (accepted or not).
+
+    One row per campaign and route, moved once per submitted batch, so the
+    campaign's statistics show the split after a failover without reading its
+    messages.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="route_tallies"
+    )
+    gateway = models.CharField(max_length=40)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "gateway"], name="one_route_tally_per_campaign"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}: {self.count}"
 
 
 class WhatsAppTemplate(models.Model):

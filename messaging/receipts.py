@@ -1,7 +1,7 @@
 """Delivery reports: stored as they arrive, applied to messages in batches.
 
-Receiving only parses, verifies and inserts (`reports_receive`), so a provider's
-burst costs one INSERT per request. `reports_apply` then takes a batch of pending
+Receiving only parses, verifies (`messaging.callbacks`) and inserts
+(`reports_store`), so a provider's burst costs one INSERT per request. `reports_apply` then takes a batch of pending
 reports, matches them to messages by our reference or the provider's id (any
 case: ids come back in another case from some routes), and moves each message at
 most forward: a final status never changes again, so a repeated or late report
@@ -19,16 +19,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from messaging.gateways import gateway_get
+from messaging.gateways.base import Report
 from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
 
 RETRY_AFTER = timedelta(seconds=10)
 
 
-def reports_receive(*, gateway_key: str, body: bytes, headers: dict[str, str]) -> int:
-    """Verify and store a provider's reports; raises InvalidReport (answer 4xx)."""
-    reports = gateway_get(gateway_key).parse_reports(body=body, headers=headers)
+def reports_store(*, gateway_key: str, reports: list[Report]) -> int:
+    """Store a route's verified reports for `reports_apply`; how many."""
     DeliveryReport.objects.bulk_create(
         DeliveryReport(
             gateway=gateway_key,

@@ -226,18 +226,15 @@ def route_delete(*, account: Account, pk: int) -> None:
 def route_settings_public(route: Route) -> dict[str, Any]:
     """The settings as shown back: defaults filled in, secrets as set/last-4 only."""
     cls = kind_class(route.kind)
-    values: dict[str, Any] = {
-        k: v
-        for k, v in cls.Settings(**route.settings)  # type: ignore[attr-defined]
-        .model_dump(mode="json")
-        .items()
-        if k not in cls.secret_fields
-    }
-    for name in sorted(cls.secret_fields):
-        if name in route.secret_hints:
-            values[name] = {"set": True, "last4": route.secret_hints[name]}
-        else:
-            values[name] = {"set": False, "last4": ""}
+    values: dict[str, Any] = {}
+    for name, field in cls.Settings.model_fields.items():  # type: ignore[attr-defined]
+        if name in cls.secret_fields:
+            hint = route.secret_hints.get(name)
+            values[name] = {"set": hint is not None, "last4": hint or ""}
+        elif name in route.settings:
+            values[name] = route.settings[name]
+        elif not field.is_required():
+            values[name] = field.get_default(call_default_factory=True)
     values[RATE_LIMIT_FIELD] = route.rate_limit
     return values
 

@@ -76,6 +76,18 @@ def _contact_import(account: Account) -> dict[str, object]:
     return {"pk": contact_import.pk, "import_id": contact_import.pk}
 
 
+def _route(account: Account) -> dict[str, object]:
+    from messaging.routes import RouteChanges, route_create
+
+    route = route_create(
+        account=account,
+        kind="simulator",
+        channel="SMS",
+        changes=RouteChanges(name="victim", settings={"signingSecret": "victim-key"}),
+    )
+    return {"pk": route.pk, "gateway_id": route.pk}
+
+
 def _optout(account: Account) -> dict[str, object]:
     return {"pk": OptOut.objects.create(account=account, phone="+393330000009").pk}
 
@@ -144,14 +156,29 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:contacts_import_api": _contact_list,
     "api:import_api": _contact_import,
     "api:import_errors_api": _contact_import,
+    "api:gateway_get_api": _route,
+    "api:gateway_update_api": _route,
+    "api:gateway_delete_api": _route,
+    "channels:edit": _route,
+    "channels:delete": _route,
+    "channels:make_default": _route,
+    "channels:restore": _route,
     "api:templates_sync_api": _whatsapp_route,
     "api:templates_api": _whatsapp_route,
     "campaigns:templates_sync": _whatsapp_route,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports
-# name a route and are authenticated by its signature (tests/campaigns/test_reports.py).
-SKIP_PREFIXES = ("admin:", "password_reset_confirm", "api:delivery_reports_api")
+# and callbacks name a route and are authenticated by its signature
+# (tests/campaigns/test_reports.py, tests/campaigns/test_route_sending.py); a new
+# route's form names a kind, not an object.
+SKIP_PREFIXES = (
+    "channels:create",
+    "admin:",
+    "password_reset_confirm",
+    "api:delivery_reports_api",
+    "api:callbacks_api",
+)
 
 
 def _walk(

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('messaging', '0005_h_routes_routes'),
+        ('messaging', '0006_h_routes_failover_replies'),
     ]
 
     operations = [
