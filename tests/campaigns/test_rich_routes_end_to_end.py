@@ -11,6 +11,7 @@ import pytest
 
 from campaigns import sending
 from campaigns.services import campaign_confirm
+from contacts.models import OptOut
 from messaging.gateways.base import NOT_CAPABLE, GatewayUnavailable
 from messaging.models import Message, MessageStatus
 from messaging.receipts import reports_apply
@@ -106,6 +107,16 @@ def test_whatsapp_campaign_through_its_route_and_webhooks(api, account, httpserv
     assert posted.status_code == 200
     assert posted.json() == {"reports": 2, "inbound": 0}
     reports_apply()
+
+    reply = whatsapp_cloud.fixture_bytes("webhook_message.json")
+    stop = api.client.post(
+        url,
+        reply,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": whatsapp_cloud.sign(reply)},
+    )
+    assert stop.json() == {"reports": 0, "inbound": 1}
+    assert OptOut.objects.filter(account=account, phone="+393471234567").exists()
 
     outcomes = Message.objects.filter(campaign=campaign).order_by("id")
     assert [(m.phone, m.status, m.error_code) for m in outcomes] == [
