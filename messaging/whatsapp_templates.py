@@ -33,7 +33,7 @@ from messaging.routes import route_get, route_spec
 # When no template is synced, a bare name is sent in this language.
 DEFAULT_LANGUAGE = "en_US"
 PAGE_SIZE = 100
-MAX_PAGES = 50  # 5,000 templates: Meta allows 250 per account (6,000 if verified)
+MAX_PAGES = 100  # 10,000 templates: Meta allows 250 a WABA, 6,000 once verified
 _FIELDS = "id,name,language,status,category,components"
 
 

@@ -124,3 +124,14 @@ def test_admin_lists_synced_templates_read_only(admin_client, account, api, fake
     assert response.status_code == 200
     assert "black_friday_v2" in response.content.decode()
     assert admin_client.get("/admin/messaging/whatsapptemplate/add/").status_code == 403
+
+
+def test_a_route_without_waba_id_is_told_to_set_it(account, api, fake):
+    route = whatsapp_route(account, fake, wabaId="")
+    response = api.post(sync_url(route))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "fail",
+        "data": {"wabaId": "Set the WhatsApp Business account id first."},
+    }
