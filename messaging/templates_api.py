@@ -18,7 +18,7 @@ from accounts.errors import DomainError
 from messaging.models import WhatsAppTemplate
 from messaging.whatsapp_templates import route_templates, templates_sync_route
 
-router = DualRouter(tags=["Channels"])
+router = DualRouter(tags=["Gateways"])
 
 
 class TemplateOut(Schema):
