@@ -140,7 +140,14 @@ class MessageForm(forms.Form):
             choices=[
                 ("", _("Choose a template")),
                 *(
-                    (t.reference, f"{t.name} · {t.language} · {t.category.lower()}")
+                    (
+                        t.reference,
+                        " · ".join(
+                            part
+                            for part in (t.name, t.language, t.category.lower())
+                            if part
+                        ),
+                    )
                     for t in self.templates
                 ),
             ],

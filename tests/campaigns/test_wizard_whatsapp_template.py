@@ -45,7 +45,7 @@ def test_the_picker_offers_only_approved_templates(client_logged, campaign, temp
     html = client_logged.get(f"/campaigns/{campaign.pk}/message/").content.decode()
 
     assert '<select name="template_id" id="id_template_id"' in html
-    assert '<option value="black_friday_v2:it">black_friday_v2 · it · ' in html
+    assert '<option value="black_friday_v2:it">black_friday_v2 · it</option>' in html
     assert '<option value="order_update:en_US">' in html
     assert "spring_sale_draft" not in html
     assert "No approved WhatsApp template is synced" not in html
