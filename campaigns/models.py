@@ -25,6 +25,12 @@ class MessageSettings(models.Model):
     sender = models.CharField(_("sender"), max_length=15, blank=True)
     text = models.TextField(_("message"), blank=True)
     template_id = models.CharField(_("template"), max_length=200, blank=True)
+    # The approved template's language, resolved from `template_id` ("name" or
+    # "name:language") against the account's synced templates.
+    template_language = models.CharField(
+        _("template language"), max_length=15, blank=True
+    )
+    # WhatsApp: which list column fills each variable, {"1": "first_name", ...}.
     template_variables = models.JSONField(
         _("template variables"), default=dict, blank=True
     )

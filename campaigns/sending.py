@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.models import Campaign
-from campaigns.quotes import recipient_messages, recipients
+from campaigns.quotes import campaign_template, recipient_messages, recipients
 from campaigns.selectors import campaign_get
 from campaigns.services import campaign_cancel
 from campaigns.states import Status
@@ -74,6 +75,7 @@ _COLUMNS = (
     "error_reason",
     "attempts",
     "created_at",
+    "payload",
 )
 
 
@@ -85,9 +87,15 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
-    for contact_id, phone, country, text, parts, encoding in recipient_messages(
-        campaign, chosen
-    ):
+    for (
+        contact_id,
+        phone,
+        country,
+        text,
+        parts,
+        encoding,
+        payload,
+    ) in recipient_messages(campaign, chosen):
         unit = prices.get(country)
         if unit is None:
             unit = prices[country] = book.unit_price(country)
@@ -112,6 +120,7 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
             "",
             0,
             now,
+            payload,
         )
 
 
@@ -129,8 +138,9 @@ def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
         if connection.vendor == "postgresql":
             sql = f"COPY messaging_message ({', '.join(_COLUMNS)}) FROM STDIN"
             with connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in chunk:
-                    copy.write_row(row)
+                for row in chunk:  # the payload (last) as JSON text, NULL if none
+                    payload = None if row[-1] is None else json.dumps(row[-1])
+                    copy.write_row((*row[:-1], payload))
         else:
             Message.objects.bulk_create(
                 Message(**dict(zip(_COLUMNS, row, strict=True))) for row in chunk
@@ -142,6 +152,8 @@ def _uniform_text(campaign: Campaign) -> tuple[str, int, str] | None:
     """(text, parts, encoding) when every recipient gets the same text, else None."""
     if campaign.channel == Channel.SMS and placeholders(campaign.text):
         return None
+    if campaign_template(campaign) is not None:
+        return None  # a WhatsApp template: its parameters are per recipient
     if campaign.channel != Channel.SMS:
         return campaign.text, 1, ""
     text = campaign.text
@@ -173,7 +185,7 @@ def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
                 INSERT INTO messaging_message ({", ".join(_COLUMNS)})
                 SELECT %s, %s, c.id, c.phone, c.country, %s, %s, %s, %s, %s,
                        p.unit, p.unit * %s, %s, %s, gen_random_uuid(), '', '', '', 0,
-                       %s
+                       %s, NULL
                 FROM ({source}) AS c
                 JOIN unnest(%s::varchar[], %s::numeric[]) AS p (country, unit)
                   ON p.country = c.country

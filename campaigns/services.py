@@ -11,6 +11,7 @@ that order, so concurrent confirms and cancels queue instead of deadlocking.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from decimal import Decimal
 from functools import partial
@@ -37,6 +38,11 @@ from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
 from messaging import segments
 from messaging.models import Channel
+from messaging.whatsapp_templates import (
+    DEFAULT_LANGUAGE,
+    mapping_check,
+    template_resolve,
+)
 
 
 class CampaignSettings(TypedDict, total=False):
@@ -153,6 +159,12 @@ def _clean(
                 CampaignErrorCode.TEXT_TOO_LONG,
                 _("RCS and WhatsApp messages are limited to 1000 characters."),
             )
+    if channel == Channel.WHATSAPP and {
+        "channel",
+        "template_id",
+        "template_variables",
+    } & set(given):
+        _clean_template(account=account, merged=merged, cleaned=cleaned, refuse=refuse)
     goal = given.get("goal_contact_count")
     if goal is not None and goal < 1:
         refuse(
@@ -165,6 +177,46 @@ def _clean(
     if errors:
         raise DomainError(errors, code=codes[0])
     return cleaned
+
+
+def _clean_template(
+    *,
+    account: Account,
+    merged: dict[str, Any],
+    cleaned: dict[str, Any],
+    refuse: Callable[[str, CampaignErrorCode, str], None],
+) -> None:
+    """Resolve a WhatsApp `template_id` against the account's approved templates.
+
+    Sets `template_language`; once the account has synced templates, a name
+    that is not approved, or a variable left without a list column, is refused.
+    """
+    template_id = str(merged.get("template_id") or "").strip()
+    mapping = merged.get("template_variables") or {}
+    if not isinstance(mapping, dict) or not all(
+        str(key).isdigit() and isinstance(value, str) for key, value in mapping.items()
+    ):
+        refuse(
+            "template_variables",
+            CampaignErrorCode.TEMPLATE_VARIABLES,
+            _('Map variables by number to list columns: {"1": "first_name"}.'),
+        )
+        return
+    if not template_id:
+        return
+    try:
+        template = template_resolve(account_id=account.pk, template_id=template_id)
+    except DomainError as exc:
+        refuse("template_id", CampaignErrorCode.TEMPLATE_NOT_APPROVED, exc.message)
+        return
+    if template is None:
+        cleaned["template_language"] = template_id.partition(":")[2] or DEFAULT_LANGUAGE
+        return
+    cleaned["template_language"] = template.language
+    try:
+        mapping_check(template=template, mapping=mapping)
+    except DomainError as exc:
+        refuse("template_variables", CampaignErrorCode.TEMPLATE_VARIABLES, exc.message)
 
 
 def campaign_settings_clean(

@@ -22,6 +22,7 @@ from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
+from campaigns.quotes import campaign_template
 from campaigns.selectors import campaign_get
 from contacts.models import Contact
 from contacts.phones import PhoneNormalizer
@@ -102,10 +103,15 @@ def campaign_test_send(
             status_code=409,
         ) from exc
     token, now = uuid4(), timezone.now()
+    template = campaign_template(campaign)
     messages = []
     for phone, country in numbers:
         contact = own.get(phone, first)
-        text = render(campaign.text or campaign.template_id, _values(contact))
+        payload = None
+        if template is not None:
+            text, payload = template.render(_values(contact))
+        else:
+            text = render(campaign.text or campaign.template_id, _values(contact))
         parts = segments.parts(text, "UCS-2" if campaign.unicode else None)
         if campaign.channel != Channel.SMS:
             parts = 1
@@ -120,6 +126,7 @@ def campaign_test_send(
                 channel=campaign.channel,
                 sender=campaign.sender,
                 text=text,
+                payload=payload,
                 parts=parts,
                 encoding="GSM-7"
                 if segments.is_gsm7(text) and not campaign.unicode

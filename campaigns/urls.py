@@ -12,6 +12,7 @@ from campaigns.views import (
     recipients,
     recurring,
     setup,
+    templates,
 )
 
 app_name = "campaigns"
@@ -31,6 +32,11 @@ urlpatterns = [
         name="recurring_resume",
     ),
     path("recurring/<int:pk>/end/", recurring.recurring_end_view, name="recurring_end"),
+    path(
+        "channels/<int:pk>/templates/sync/",
+        templates.templates_sync_view,
+        name="templates_sync",
+    ),
     path("<int:pk>/", pages.campaign_detail, name="detail"),
     path("<int:pk>/cancel/", pages.campaign_cancel_view, name="cancel"),
     path("<int:pk>/live/", live.campaign_live, name="live"),

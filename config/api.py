@@ -34,6 +34,7 @@ from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
 from messaging.replies_api import router as replies_router
+from messaging.templates_api import router as templates_router
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ ROUTERS = [
     recurring_router,
     gateways_router,
     replies_router,
+    templates_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)

@@ -1,4 +1,4 @@
-"""Admin for the price list, the accounts' routes and their replies.
+"""Admin for the price list, the accounts' routes, their replies and templates.
 
 Routes are created and their settings changed on the Channels page or over the
 API (both validate through the kind's settings model); here staff see them,
@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import InboundMessage, Price, Route
+from messaging.models import InboundMessage, Price, Route, WhatsAppTemplate
 from messaging.routes import is_demoted
 
 
@@ -87,4 +87,20 @@ class InboundMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(admin.ModelAdmin):
+    """Read-only: templates are Meta's, changed only by a sync."""
+
+    list_display = ["name", "language", "status", "category", "account", "route_key"]
+    list_filter = ["status", "category", "language"]
+    search_fields = ["name", "account__name"]
+    readonly_fields = [f.name for f in WhatsAppTemplate._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -210,8 +210,8 @@ def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
         claim_token=claim.token, status=MessageStatus.QUEUED
     )
     return [
-        OutgoingMessage(*row)
-        for row in claimed.order_by("id").values_list(
+        OutgoingMessage(*row, payload=payload or {})
+        for *row, payload in claimed.order_by("id").values_list(
             "id",
             "client_ref",
             "phone",
@@ -220,6 +220,7 @@ def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
             "parts",
             "encoding",
             "campaign_id",
+            "payload",
         )
     ]
 

@@ -144,6 +144,10 @@ class Message(models.Model):
     text = models.TextField(_("text"))
     parts = models.PositiveSmallIntegerField(_("parts"), default=1)
     encoding = models.CharField(_("encoding"), max_length=8, blank=True)
+    # Channel content beyond the text, as the route needs it (a WhatsApp
+    # template with this recipient's parameters): `OutgoingMessage.payload`.
+    # NULL for plain messages (every SMS), which costs them nothing to store.
+    payload = models.JSONField(_("channel content"), null=True, blank=True)
     unit_price = money_field(verbose_name=_("price per part"))
     price = money_field(verbose_name=_("price"))
     status = models.CharField(
@@ -476,3 +480,59 @@ class RouteTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}: {self.count}"
+
+
+class WhatsAppTemplate(models.Model):
+    """A message template of a WhatsApp Business account, as Meta last listed it.
+
+    Synced per route (`whatsapp_templates.templates_sync`): every sync replaces
+    the route's set. Only APPROVED ones can be picked for a campaign; the others
+    are kept so the picker can say why a template is missing. `body` is the BODY
+    component's text, with `variables` positional placeholders `{{1}}`..`{{n}}`.
+    """
+
+    APPROVED = "APPROVED"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="whatsapp_templates"
+    )
+    route_key = models.CharField(_("route"), max_length=40)
+    name = models.CharField(_("name"), max_length=512)
+    language = models.CharField(_("language"), max_length=15)
+    category = models.CharField(_("category"), max_length=20, blank=True)
+    # Meta's own status words (APPROVED, PENDING, REJECTED, PAUSED, DISABLED...):
+    # not constrained to a list, as Meta adds new ones.
+    status = models.CharField(_("status"), max_length=20)
+    provider_id = models.CharField(_("Meta's id"), max_length=40, blank=True)
+    components = models.JSONField(_("components"), default=list, blank=True)
+    body = models.TextField(_("body text"), blank=True)
+    variables = models.PositiveSmallIntegerField(_("variables"), default=0)
+    synced_at = models.DateTimeField(_("synced"))
+
+    class Meta:
+        verbose_name = _("WhatsApp template")
+        verbose_name_plural = _("WhatsApp templates")
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "route_key", "name", "language"],
+                name="one_whatsapp_template_per_language",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "status", "name"], name="whatsapp_template_pick"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def is_selectable(self) -> bool:
+        return self.status == self.APPROVED
+
+    @property
+    def reference(self) -> str:
+        """How a campaign's `templateId` names it: `name:language`."""
+        return f"{self.name}:{self.language}"

@@ -92,6 +92,15 @@ def _optout(account: Account) -> dict[str, object]:
     return {"pk": OptOut.objects.create(account=account, phone="+393330000009").pk}
 
 
+def _whatsapp_route(account: Account) -> dict[str, object]:
+    from messaging.models import Route
+
+    route = Route.objects.create(
+        account=account, kind="whatsapp-cloud", channel="WHATSAPP", name="victim"
+    )
+    return {"gateway_id": route.pk, "pk": route.pk}
+
+
 OBJECTS: dict[str, ObjectFactory] = {
     "accounts:api_key_revoke": _api_key,
     "api:campaign_detail": _campaign,
@@ -155,6 +164,9 @@ OBJECTS: dict[str, ObjectFactory] = {
     "channels:delete": _route,
     "channels:make_default": _route,
     "channels:restore": _route,
+    "api:templates_sync_api": _whatsapp_route,
+    "api:templates_api": _whatsapp_route,
+    "campaigns:templates_sync": _whatsapp_route,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports

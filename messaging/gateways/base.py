@@ -42,6 +42,14 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class SubmitResult:
+    """The route's answer for one message.
+
+    Accepted; or refused for good: REJECTED when the number or text is at fault
+    (`permanent=True`), FAILED when the route gave up on it (`permanent=False`).
+    A route that breaks half-way through a batch raises `GatewayUnavailable`
+    carrying the answers it already has, so only the rest are retried.
+    """
+
     client_ref: UUID
     accepted: bool
     provider_id: str = ""

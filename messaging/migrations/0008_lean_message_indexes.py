@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('campaigns', '0006_recurringcampaign'),
-        ('messaging', '0006_h_routes_failover_replies'),
+        ('messaging', '0007_h_whatsapp_templates'),
     ]
 
     operations = [
