@@ -32,6 +32,8 @@ from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
+from messaging.single_api import router as single_router
+from messaging.webhooks_api import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +174,11 @@ ROUTERS = [
     campaign_router,
     messaging_router,
     recurring_router,
+    webhooks_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)
 for router in ROUTERS:
     api.add_router("/", router.short)
+# The guide's transactional endpoint lives outside both families.
+api.add_router("/message-server/", single_router)

@@ -25,6 +25,7 @@ from contacts.selectors import suppressed_q
 from messaging.gateways.base import Gateway, OutgoingMessage, SubmitResult
 from messaging.models import Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
+from messaging.webhooks import message_events_record
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, MessageStatus.SKIPPED)] += 1
             tallies_apply(deltas)
+            message_events_record(
+                account_ids=[account_id], message_ids=[i for i, _c in skipped]
+            )
             outcome[MessageStatus.SKIPPED] += len(skipped)
     batch = [
         OutgoingMessage(*row)
@@ -120,14 +124,21 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     except Exception:
         messages_unclaim(claim)
         raise
-    outcome.update(_record(claim=claim, batch=batch, results=results))
+    outcome.update(
+        _record(claim=claim, batch=batch, results=results, account_id=account_id)
+    )
     return outcome
 
 
 def _record(
-    *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
+    *,
+    claim: Claim,
+    batch: list[OutgoingMessage],
+    results: list[SubmitResult],
+    account_id: int,
 ) -> Counter:
-    """Store the route's answers: one UPDATE per kind of answer, tallies alike."""
+    """Store the route's answers: one UPDATE per kind of answer, tallies and
+    webhook events alike."""
     now = timezone.now()
     by_ref = {message.client_ref: message for message in batch}
     accepted = [r for r in results if r.accepted]
@@ -138,6 +149,7 @@ def _record(
             claim_token=claim.token, status=MessageStatus.QUEUED
         )
         deltas: Deltas = Counter()
+        moved: list[int] = []
         if accepted:
             ids = [by_ref[r.client_ref].id for r in accepted]
             rows = list(
@@ -158,6 +170,7 @@ def _record(
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, MessageStatus.SUBMITTED)] += 1
             outcome[MessageStatus.SUBMITTED] += len(rows)
+            moved += [i for i, _c in rows]
         groups: dict[tuple[str, str, str], list[int]] = {}
         for r in refused:
             status = MessageStatus.REJECTED if r.permanent else MessageStatus.FAILED
@@ -176,7 +189,9 @@ def _record(
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, status)] += 1
             outcome[status] += len(rows)
+            moved += [i for i, _c in rows]
         tallies_apply(deltas)
+        message_events_record(account_ids=[account_id], message_ids=moved)
     return outcome
 
 
@@ -208,10 +223,14 @@ def messages_expire(*, campaign_id: int, before) -> int:
     """Submitted messages with no final report since `before` become EXPIRED."""
     now = timezone.now()
     with transaction.atomic():
-        count = Message.objects.filter(
+        late = Message.objects.filter(
             campaign_id=campaign_id,
             status=MessageStatus.SUBMITTED,
             submitted_at__lt=before,
+        )
+        rows = list(late.select_for_update().values_list("id", "account_id"))
+        count = Message.objects.filter(
+            id__in=[i for i, _a in rows], status=MessageStatus.SUBMITTED
         ).update(
             status=MessageStatus.EXPIRED,
             finished_at=now,
@@ -226,5 +245,8 @@ def messages_expire(*, campaign_id: int, before) -> int:
                         (campaign_id, MessageStatus.EXPIRED): count,
                     }
                 )
+            )
+            message_events_record(
+                account_ids={a for _i, a in rows}, message_ids=[i for i, _a in rows]
             )
     return count
