@@ -36,7 +36,7 @@ from accounts.errors import Conflict, DomainError, one_or_not_found
 from accounts.models import Account, LedgerEntry
 from accounts.money import to_cents
 from contacts.phones import PhoneNormalizer
-from contacts.selectors import suppressed_phones
+from contacts.selectors import is_suppressed
 from messaging import dispatch, segments
 from messaging.dispatch import Claim
 from messaging.error_codes import MessagingErrorCode
@@ -128,7 +128,7 @@ def _number(account: Account, phone_number: str) -> tuple[str, str]:
             },
             code=MessagingErrorCode.INVALID_NUMBER,
         )
-    if suppressed_phones(account=account).filter(phone=result.e164).exists():
+    if is_suppressed(account=account, phone=result.e164):
         raise DomainError(
             {
                 "phone_number": _(
