@@ -462,18 +462,21 @@ def delivery_attempt(delivery_id: int) -> str | None:
     return values["status"]
 
 
+def deliveries_requeue(rows: QuerySet[WebhookDelivery]) -> int:
+    """Send these deliveries again now (same events, same ids), each with a new
+    24 h window; one in flight is left alone. How many were queued."""
+    now = timezone.now()
+    return rows.exclude(status=Status.SENDING).update(
+        status=Status.PENDING, next_attempt_at=now, retry_from=now
+    )
+
+
 def delivery_replay(*, account: Account, pk: int) -> WebhookDelivery:
-    """Send a delivery again now (same events, same ids), with a new 24 h window."""
+    """Replay one of the account's deliveries (404 for anyone else's)."""
     delivery = one_or_not_found(
         WebhookDelivery.objects.filter(endpoint__account=account), pk=pk
     )
-    now = timezone.now()
-    moved = (
-        WebhookDelivery.objects.filter(pk=pk)
-        .exclude(status=Status.SENDING)
-        .update(status=Status.PENDING, next_attempt_at=now, retry_from=now)
-    )
-    if not moved:
+    if not deliveries_requeue(WebhookDelivery.objects.filter(pk=pk)):
         raise Conflict(
             {"status": _("This delivery is being sent right now.")},
             code=MessagingErrorCode.DELIVERY_IN_FLIGHT,
