@@ -279,3 +279,46 @@ def test_other_accounts_cannot_see_or_replay_deliveries(
     assert other_api.post(f"{HOOKS}/deliveries/{delivery.pk}/replay").status_code == 404
     assert other_api.delete(f"{HOOKS}/{hook['id']}").status_code == 404
     assert api.get(f"{HOOKS}/{hook['id']}").status_code == 200
+
+
+def test_a_single_send_is_heard_without_a_campaign(account, api, httpserver):
+    from messaging.single import single_send, single_submit
+
+    hook = subscribe(api, httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    answer, _replayed = single_send(
+        account=account, phone_number="+393901234567", text="Ordine confermato"
+    )
+    single_submit(message_id=answer["id"])
+    while simulator_reports_send() or reports_apply():
+        pass
+    pump()
+    statuses = [
+        verified(request, hook["secret"])["data"] for request, _r in httpserver.log
+    ]
+    final = Message.objects.get(pk=answer["id"]).status
+    assert sorted(s["status"] for s in statuses) == sorted(["SUBMITTED", final])
+    assert {s["campaignId"] for s in statuses} == {None}
+    assert {s["messageId"] for s in statuses} == {answer["id"]}
+
+
+def test_the_beat_task_hands_due_deliveries_to_the_delivery_task(
+    account, api, httpserver
+):
+    from celery import current_app
+
+    from messaging.tasks import webhooks_task
+
+    hook = subscribe(api, httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    run_campaign(account, 2)
+    current_app.conf.task_always_eager = True
+    try:
+        webhooks_task()
+    finally:
+        current_app.conf.task_always_eager = False
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=hook["id"])
+    assert deliveries.count() == WebhookEvent.objects.count() == 2 * 2 + 4
+    # Four in flight per endpoint at most: the rest wait for the next tick.
+    assert deliveries.filter(status="SUCCEEDED").count() == 4
+    assert len(httpserver.log) == 4
