@@ -45,8 +45,9 @@ def webhooks_task() -> None:
 
 @shared_task(name="messaging.webhook_deliver", acks_late=True, ignore_result=True)
 def webhook_deliver_task(delivery_id: int) -> None:
-    """POST one claimed delivery; its retry is scheduled in the row, not in Celery."""
-    webhooks.delivery_attempt(delivery_id)
+    """POST a claimed delivery and the endpoint's next due ones (a lane); retries
+    are scheduled in the rows, not in Celery."""
+    webhooks.deliveries_drain(delivery_id)
 
 
 @shared_task(

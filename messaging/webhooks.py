@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -322,11 +322,14 @@ def deliveries_form(*, limit: int = 1000) -> int:
     Events are locked with SKIP LOCKED, so two beats never batch one twice.
     """
     now = timezone.now()
+    unbatched = WebhookEvent.objects.filter(
+        endpoint=OuterRef("pk"), delivery__isnull=True
+    )
+    # One probe of `webhook_event_unbatched` per endpoint, however long the queue.
     pending = (
-        WebhookEvent.objects.filter(delivery__isnull=True)
-        .order_by()
-        .values_list("endpoint_id", "endpoint__batch_size")
-        .distinct()
+        WebhookEndpoint.objects.filter(Exists(unbatched))
+        .order_by("id")
+        .values_list("id", "batch_size")
     )
     made = 0
     for endpoint_id, size in list(pending[:200]):
@@ -372,7 +375,9 @@ def deliveries_claim() -> list[int]:
     now = timezone.now()
     due = WebhookDelivery.objects.filter(status__in=OPEN, next_attempt_at__lte=now)
     endpoints = list(
-        due.order_by().values_list("endpoint_id", flat=True).distinct()[:500]
+        WebhookEndpoint.objects.filter(Exists(due.filter(endpoint=OuterRef("pk"))))
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
     )
     claimed: list[int] = []
     for endpoint_id in endpoints:
@@ -394,6 +399,53 @@ def deliveries_claim() -> list[int]:
             )
         claimed += ids
     return claimed
+
+
+def delivery_claim_next(endpoint_id: int) -> int | None:
+    """Take the endpoint's next due delivery for a lane that just finished one."""
+    now = timezone.now()
+    with transaction.atomic():
+        found = (
+            WebhookDelivery.objects.filter(
+                endpoint_id=endpoint_id, status__in=OPEN, next_attempt_at__lte=now
+            )
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if found is not None:
+            WebhookDelivery.objects.filter(pk=found).update(
+                status=Status.SENDING, next_attempt_at=now + LEASE
+            )
+    return found
+
+
+def deliveries_drain(delivery_id: int, *, budget: float = 20.0) -> int:
+    """Send a claimed delivery, then the endpoint's next due ones, back to back.
+
+    Each of an endpoint's (at most `WEBHOOK_MAX_IN_FLIGHT`) tasks is a lane: it
+    keeps its slot for up to `budget` seconds instead of waiting for the next
+    beat, so a backlog drains at in-flight / latency POSTs per second. A failed
+    POST ends the lane: the receiver is down, the backoff decides when to try
+    again. Returns how many POSTs succeeded.
+    """
+    deadline = time.monotonic() + budget
+    endpoint_id = (
+        WebhookDelivery.objects.filter(pk=delivery_id)
+        .values_list("endpoint_id", flat=True)
+        .first()
+    )
+    sent = 0
+    current: int | None = delivery_id
+    while current is not None:
+        if delivery_attempt(current) != Status.SUCCEEDED:
+            break
+        sent += 1
+        if time.monotonic() >= deadline or endpoint_id is None:
+            break
+        current = delivery_claim_next(endpoint_id)
+    return sent
 
 
 def backoff(attempt: int) -> float:

@@ -47,6 +47,7 @@ def worker_and_reports(message_id: int) -> None:
         pass
 
 
+@pytest.mark.smoke
 def test_the_guides_curl_is_accepted_charged_once_and_reaches_a_final_status(
     account, api
 ):

@@ -149,6 +149,7 @@ def test_a_campaign_on_the_simulator_is_heard_signed_event_by_event(
     assert log["results"][0]["responseBody"] == "ok"
 
 
+@pytest.mark.smoke
 def test_a_receiver_down_for_ten_minutes_gets_every_event_afterwards(
     account, api, httpserver
 ):
@@ -319,6 +320,8 @@ def test_the_beat_task_hands_due_deliveries_to_the_delivery_task(
         current_app.conf.task_always_eager = False
     deliveries = WebhookDelivery.objects.filter(endpoint_id=hook["id"])
     assert deliveries.count() == WebhookEvent.objects.count() == 2 * 2 + 4
-    # Four in flight per endpoint at most: the rest wait for the next tick.
-    assert deliveries.filter(status="SUCCEEDED").count() == 4
-    assert len(httpserver.log) == 4
+    # Four lanes at most; each took the next due delivery when done with its own.
+    assert deliveries.filter(status="SUCCEEDED").count() == deliveries.count()
+    assert len(httpserver.log) == deliveries.count()
+    bodies = [request.get_data() for request, _r in httpserver.log]
+    assert len(set(bodies)) == len(bodies)
