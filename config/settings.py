@@ -247,6 +247,8 @@ MEGAFONO_ALLOW_PRIVATE_URLS = env_bool("MEGAFONO_ALLOW_PRIVATE_URLS", False)
 # The address providers reach us at: callbacks for reports and replies.
 # Webhook POSTs in flight at once per endpoint (each its own Celery task).
 WEBHOOK_MAX_IN_FLIGHT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", 4))
+# Days the webhook delivery log keeps finished deliveries.
+WEBHOOK_LOG_DAYS = int(os.environ.get("WEBHOOK_LOG_DAYS", 30))
 MEGAFONO_PUBLIC_URL = os.environ.get("MEGAFONO_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
@@ -356,8 +358,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": 5},
     },
     "send-stalled-singles": {"task": "messaging.send_singles", "schedule": 10.0},
-    "idempotency-keys-prune": {
-        "task": "messaging.idempotency_prune",
+    "messaging-prune": {
+        "task": "messaging.prune",
         "schedule": 3600.0,
     },
     # Recurring campaigns: claim due runs (at most 30 s late); a tick that waited

@@ -448,9 +448,10 @@ class WebhookEvent(models.Model):
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="outbox"
     )
+    # Pruning a delivery from the log takes its events with it.
     delivery = models.ForeignKey(
         WebhookDelivery,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="events",

@@ -72,7 +72,8 @@ def send_singles_task() -> None:
         send_single_task.delay(message_id)
 
 
-@shared_task(name="messaging.idempotency_prune", ignore_result=True)
-def idempotency_prune_task() -> None:
-    """Beat, hourly: forget Idempotency-Keys older than a day."""
+@shared_task(name="messaging.prune", ignore_result=True)
+def prune_task() -> None:
+    """Beat, hourly: forget Idempotency-Keys older than a day and old webhook logs."""
     single.idempotency_prune()
+    webhooks.deliveries_prune()

@@ -535,3 +535,17 @@ def delivery_replay(*, account: Account, pk: int) -> WebhookDelivery:
         )
     delivery.refresh_from_db()
     return delivery
+
+
+def deliveries_prune() -> int:
+    """Forget finished deliveries (and their events) older than
+    `WEBHOOK_LOG_DAYS`; how many deliveries."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    old = WebhookDelivery.objects.filter(
+        status__in=[Status.SUCCEEDED, Status.FAILED], created_at__lt=cutoff
+    )
+    ids = list(old.values_list("id", flat=True)[:10000])
+    with transaction.atomic():
+        WebhookEvent.objects.filter(delivery_id__in=ids).delete()
+        WebhookDelivery.objects.filter(id__in=ids).delete()
+    return len(ids)

@@ -325,3 +325,32 @@ def test_the_beat_task_hands_due_deliveries_to_the_delivery_task(
     assert len(httpserver.log) == deliveries.count()
     bodies = [request.get_data() for request, _r in httpserver.log]
     assert len(set(bodies)) == len(bodies)
+
+
+def test_a_url_that_turns_private_later_is_refused_at_delivery(
+    account, api, httpserver, settings
+):
+    """Checked again on every POST: DNS can point an approved host inward later."""
+    hook = subscribe(api, httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    run_campaign(account, 1)
+    settings.MEGAFONO_ALLOW_PRIVATE_URLS = False
+    pump()
+    assert len(httpserver.log) == 0
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=hook["id"])
+    assert set(deliveries.values_list("status", flat=True)) == {"PENDING"}
+    assert all("private" in d.error for d in deliveries)
+
+
+def test_old_finished_deliveries_are_pruned_with_their_events(account, api, httpserver):
+    from messaging.webhooks import deliveries_prune
+
+    hook = subscribe(api, httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    run_campaign(account, 1)
+    pump()
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=hook["id"])
+    count = deliveries.count()
+    deliveries.update(created_at=timezone.now() - timedelta(days=31))
+    assert deliveries_prune() == count
+    assert not WebhookEvent.objects.exists()
