@@ -25,7 +25,7 @@ from contacts.selectors import suppressed_q
 from messaging.gateways.base import Gateway, OutgoingMessage, SubmitResult
 from messaging.models import Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
-from messaging.webhooks import message_events_record
+from messaging.webhooks import message_events_record, message_events_record_where
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,10 @@ def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -
                     }
                 )
             )
+            canceled = Message.objects.filter(
+                campaign_id=campaign_id, status=MessageStatus.CANCELED, finished_at=now
+            )
+            message_events_record_where(messages=canceled)
     return count
 
 
@@ -223,14 +227,10 @@ def messages_expire(*, campaign_id: int, before) -> int:
     """Submitted messages with no final report since `before` become EXPIRED."""
     now = timezone.now()
     with transaction.atomic():
-        late = Message.objects.filter(
+        count = Message.objects.filter(
             campaign_id=campaign_id,
             status=MessageStatus.SUBMITTED,
             submitted_at__lt=before,
-        )
-        rows = list(late.select_for_update().values_list("id", "account_id"))
-        count = Message.objects.filter(
-            id__in=[i for i, _a in rows], status=MessageStatus.SUBMITTED
         ).update(
             status=MessageStatus.EXPIRED,
             finished_at=now,
@@ -246,7 +246,11 @@ def messages_expire(*, campaign_id: int, before) -> int:
                     }
                 )
             )
-            message_events_record(
-                account_ids={a for _i, a in rows}, message_ids=[i for i, _a in rows]
+            expired = Message.objects.filter(
+                campaign_id=campaign_id,
+                status=MessageStatus.EXPIRED,
+                finished_at=now,
+                error_code="NO_REPORT",
             )
+            message_events_record_where(messages=expired)
     return count

@@ -190,6 +190,28 @@ def _listeners(account_ids: Iterable[int], event_type: str) -> list[int]:
     return [pk for pk, events in rows if event_type in events]
 
 
+def _insert_message_events(endpoints: list[int], where: str, params: list) -> int:
+    """One `INSERT ... SELECT` of the messages matching `where` (SQL on `m`)."""
+    event, message, endpoint = (
+        WebhookEvent._meta.db_table,
+        Message._meta.db_table,
+        WebhookEndpoint._meta.db_table,
+    )
+    sql = (
+        f"INSERT INTO {event} (endpoint_id, type, message_id, campaign_id, phone,"
+        " channel, client_ref, status, previous_status, error_code, reason,"
+        " created_at)"
+        " SELECT e.id, %s, m.id, m.campaign_id, m.phone, m.channel, m.client_ref,"
+        " m.status, '', m.error_code, m.error_reason, %s"
+        f" FROM {message} m JOIN {endpoint} e ON e.account_id = m.account_id"
+        f" WHERE e.id IN ({', '.join(['%s'] * len(endpoints))}) AND {where}"
+    )
+    head = [WebhookEventType.MESSAGE_STATUS, timezone.now(), *endpoints]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, head + params)
+        return cursor.rowcount
+
+
 def message_events_record(
     *, account_ids: Iterable[int], message_ids: Sequence[int]
 ) -> int:
@@ -197,38 +219,28 @@ def message_events_record(
 
     Call inside the transaction that changed the messages, after its UPDATE:
     the rows are copied as they are now (status, error code), in one
-    `INSERT ... SELECT`. Returns the number of events written.
+    `INSERT ... SELECT` per 5,000. Returns the number of events written.
     """
     if not message_ids:
         return 0
     endpoints = _listeners(account_ids, WebhookEventType.MESSAGE_STATUS)
+    written = 0
+    for start in range(0, len(message_ids) if endpoints else 0, 5000):
+        chunk = list(message_ids[start : start + 5000])
+        where = f"m.id IN ({', '.join(['%s'] * len(chunk))})"
+        written += _insert_message_events(endpoints, where, chunk)
+    return written
+
+
+def message_events_record_where(*, messages: QuerySet[Message]) -> int:
+    """The same for messages chosen by a query (one campaign's), when their ids
+    are not at hand and may be a million: the query becomes a subquery."""
+    account_ids = messages.order_by().values_list("account_id", flat=True)[:1]
+    endpoints = _listeners(list(account_ids), WebhookEventType.MESSAGE_STATUS)
     if not endpoints:
         return 0
-    event, message, endpoint = (
-        WebhookEvent._meta.db_table,
-        Message._meta.db_table,
-        WebhookEndpoint._meta.db_table,
-    )
-    written = 0
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        for start in range(0, len(message_ids), 5000):
-            chunk = list(message_ids[start : start + 5000])
-            sql = (
-                f"INSERT INTO {event} (endpoint_id, type, message_id, campaign_id,"
-                " phone, channel, client_ref, status, previous_status, error_code,"
-                " reason, created_at)"
-                " SELECT e.id, %s, m.id, m.campaign_id, m.phone, m.channel,"
-                " m.client_ref, m.status, '', m.error_code, m.error_reason, %s"
-                f" FROM {message} m JOIN {endpoint} e ON e.account_id = m.account_id"
-                f" WHERE m.id IN ({', '.join(['%s'] * len(chunk))})"
-                f" AND e.id IN ({', '.join(['%s'] * len(endpoints))})"
-            )
-            cursor.execute(
-                sql, [WebhookEventType.MESSAGE_STATUS, now, *chunk, *endpoints]
-            )
-            written += cursor.rowcount
-    return written
+    sql, params = messages.order_by().values("id").query.sql_with_params()
+    return _insert_message_events(endpoints, f"m.id IN ({sql})", list(params))
 
 
 def campaign_event_record(

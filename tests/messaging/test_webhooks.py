@@ -354,3 +354,29 @@ def test_old_finished_deliveries_are_pruned_with_their_events(account, api, http
     deliveries.update(created_at=timezone.now() - timedelta(days=31))
     assert deliveries_prune() == count
     assert not WebhookEvent.objects.exists()
+
+
+def test_stopped_and_expired_messages_are_heard_too(account, api):
+    from messaging.dispatch import messages_expire
+
+    subscribe(api, "http://127.0.0.1:9/hook")
+    campaign = priced(account, make_list(account, italian_rows(10)))
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    assert sending.campaign_start(campaign_id=campaign.pk)
+    assert sending.campaign_send_batch(campaign_id=campaign.pk) == 7
+    assert messages_expire(
+        campaign_id=campaign.pk, before=timezone.now() + timedelta(seconds=1)
+    )
+    sending.campaign_stop(account=account, pk=campaign.pk)
+    events = WebhookEvent.objects.filter(type="message.status")
+    assert events.filter(status="SUBMITTED").count() == 7
+    assert events.filter(status="EXPIRED", error_code="NO_REPORT").count() == 7
+    assert events.filter(status="CANCELED").count() == 3
+    by_message = set(
+        events.filter(status="CANCELED").values_list("message_id", flat=True)
+    )
+    assert by_message == set(
+        Message.objects.filter(campaign=campaign, status="CANCELED").values_list(
+            "id", flat=True
+        )
+    )
