@@ -380,3 +380,16 @@ def test_stopped_and_expired_messages_are_heard_too(account, api):
             "id", flat=True
         )
     )
+
+
+def test_the_log_keeps_only_the_head_of_a_long_answer(account, api, httpserver):
+    hook = subscribe(api, httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("é" * 100_000, status=202)
+    run_campaign(account, 1)
+    pump()
+    delivery = WebhookDelivery.objects.filter(endpoint_id=hook["id"]).first()
+    assert delivery.status == "SUCCEEDED"
+    assert delivery.response_code == 202
+    assert len(delivery.response_excerpt) <= 500
+    assert delivery.response_excerpt.startswith("éé")
+    assert delivery.latency_ms is not None
