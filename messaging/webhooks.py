@@ -530,10 +530,15 @@ def delivery_attempt(delivery_id: int) -> str | None:
     elif now - delivery.retry_from >= RETRY_WINDOW:
         values.update(status=Status.FAILED, next_attempt_at=None)
     else:
-        wait = backoff(delivery.attempts + 1)
-        values.update(
-            status=Status.PENDING, next_attempt_at=now + timedelta(seconds=wait)
-        )
+        retry_at = now + timedelta(seconds=backoff(delivery.attempts + 1))
+        values.update(status=Status.PENDING, next_attempt_at=retry_at)
+        # The receiver is failing: its other due deliveries wait as long, rather
+        # than each finding out with a POST of its own (a backlog of thousands).
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint.pk,
+            status=Status.PENDING,
+            next_attempt_at__lt=retry_at,
+        ).update(next_attempt_at=retry_at)
     WebhookDelivery.objects.filter(pk=delivery_id, status=Status.SENDING).update(
         **values
     )
