@@ -34,7 +34,9 @@ from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
 from messaging.replies_api import router as replies_router
+from messaging.single_api import router as single_router
 from messaging.templates_api import router as templates_router
+from messaging.webhooks_api import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +180,11 @@ ROUTERS = [
     gateways_router,
     replies_router,
     templates_router,
+    webhooks_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)
 for router in ROUTERS:
     api.add_router("/", router.short)
+# The guide's transactional endpoint lives outside both families.
+api.add_router("/message-server/", single_router)

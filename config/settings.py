@@ -266,6 +266,10 @@ SIMULATOR_REPORT_URL = os.environ.get("SIMULATOR_REPORT_URL", "")
 # loopback, private or link-local addresses are refused unless this is on.
 MEGAFONO_ALLOW_PRIVATE_URLS = env_bool("MEGAFONO_ALLOW_PRIVATE_URLS", False)
 # The address providers reach us at: callbacks for reports and replies.
+# Webhook POSTs in flight at once per endpoint (each its own Celery task).
+WEBHOOK_MAX_IN_FLIGHT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", 4))
+# Days the webhook delivery log keeps finished deliveries.
+WEBHOOK_LOG_DAYS = int(os.environ.get("WEBHOOK_LOG_DAYS", 30))
 MEGAFONO_PUBLIC_URL = os.environ.get("MEGAFONO_PUBLIC_URL", "http://127.0.0.1:8000")
 # Route failover: a route that fails this many batches within 60 s is demoted for
 # the cool-down (seconds) and the account's next route by priority takes over.
@@ -372,6 +376,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
     "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
     "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
+    # Webhooks: batch new events, hand due deliveries to workers.
+    "webhooks": {
+        "task": "messaging.webhooks",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
+    "send-stalled-singles": {"task": "messaging.send_singles", "schedule": 10.0},
+    "messaging-prune": {
+        "task": "messaging.prune",
+        "schedule": 3600.0,
+    },
     # Recurring campaigns: claim due runs (at most 30 s late); a tick that waited
     # for a busy worker longer than that expires, the next one does its work.
     "run-recurring-campaigns": {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("channels/", include("dashboard.urls")),
+    path("webhooks/", include("messaging.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api_module.api.urls),

@@ -1,4 +1,4 @@
-"""Admin for the price list, the accounts' routes, their replies and templates.
+"""Admin for the price list, the accounts' routes, replies, templates and webhooks.
 
 Routes are created and their settings changed on the Channels page or over the
 API (both validate through the kind's settings model); here staff see them,
@@ -8,12 +8,21 @@ which ones are set, with their last four characters.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import InboundMessage, Price, Route, WhatsAppTemplate
+from messaging.models import (
+    InboundMessage,
+    Price,
+    Route,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WhatsAppTemplate,
+)
 from messaging.routes import is_demoted
+from messaging.webhooks import deliveries_requeue
 
 
 @admin.register(Price)
@@ -83,6 +92,43 @@ class InboundMessageAdmin(admin.ModelAdmin):
     search_fields = ["phone", "text"]
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
 
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Staff see and pause endpoints; secrets are never shown, endpoints are made
+    by their account (dashboard or API), where the secret is shown once."""
+
+    list_display = ["url", "account", "events", "batch_size", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "account__name"]
+    list_select_related = ["account"]
+    fields = ["account", "url", "events", "batch_size", "is_active", "created_at"]
+    readonly_fields = ["account", "url", "events", "batch_size", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log across accounts, read-only, with a replay action."""
+
+    list_display = [
+        "id",
+        "endpoint",
+        "status",
+        "event_count",
+        "attempts",
+        "response_code",
+        "latency_ms",
+        "last_attempt_at",
+        "next_attempt_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["endpoint__url"]
+    list_select_related = ["endpoint"]
+    actions = ["replay"]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -104,3 +150,12 @@ class WhatsAppTemplateAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.action(description=_("Send again now"))
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        count = deliveries_requeue(queryset)
+        self.message_user(
+            request,
+            _("%(n)d deliveries queued again.") % {"n": count},
+            messages.SUCCESS,
+        )

@@ -32,6 +32,7 @@ from messaging.gateways.base import (
 )
 from messaging.models import Message, MessageStatus
 from messaging.tallies import Deltas, route_tallies_add, tallies_apply
+from messaging.webhooks import message_events_record, message_events_record_where
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,9 @@ def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, MessageStatus.SKIPPED)] += 1
             tallies_apply(deltas)
+            message_events_record(
+                account_ids=[account_id], message_ids=[i for i, _c in skipped]
+            )
             outcome[MessageStatus.SKIPPED] += len(skipped)
     return outcome
 
@@ -249,8 +253,10 @@ def messages_record(
             claim_token=claim.token, status=MessageStatus.QUEUED
         )
         deltas: Deltas = Counter()
+        moved: list[int] = []
+        accounts: set[int] = set()
         if accepted:
-            campaign_ids = _mark_submitted(
+            rows = _mark_submitted(
                 claim=claim,
                 provider_ids={
                     by_ref[r.client_ref].id: r.provider_id.strip().lower()[:100]
@@ -258,28 +264,34 @@ def messages_record(
                 },
                 now=now,
             )
-            for campaign_id in campaign_ids:
+            for _id, campaign_id, _a in rows:
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, MessageStatus.SUBMITTED)] += 1
-            outcome[MessageStatus.SUBMITTED] += len(campaign_ids)
+            outcome[MessageStatus.SUBMITTED] += len(rows)
+            moved += [i for i, _c, _a in rows]
+            accounts.update(a for _i, _c, a in rows)
         groups: dict[tuple[str, str, str], list[int]] = {}
         for r in refused:
             status = MessageStatus.REJECTED if r.permanent else MessageStatus.FAILED
             key = (status, r.error_code[:40], r.error_reason[:300])
             groups.setdefault(key, []).append(by_ref[r.client_ref].id)
         for (status, code, reason), ids in groups.items():
-            rows = list(mine.filter(id__in=ids).values_list("id", "campaign_id"))
-            Message.objects.filter(id__in=[i for i, _c in rows]).update(
+            rows = list(
+                mine.filter(id__in=ids).values_list("id", "campaign_id", "account_id")
+            )
+            Message.objects.filter(id__in=[i for i, _c, _a in rows]).update(
                 status=status,
                 error_code=code,
                 error_reason=reason,
                 finished_at=now,
                 claim_token=None,
             )
-            for _id, campaign_id in rows:
+            for _id, campaign_id, _a in rows:
                 deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, status)] += 1
             outcome[status] += len(rows)
+            moved += [i for i, _c, _a in rows]
+            accounts.update(a for _i, _c, a in rows)
         unsubscribed = [
             by_ref[r.client_ref].id for r in refused if r.error_code == OPTED_OUT
         ]
@@ -306,11 +318,13 @@ def messages_record(
                 }
             ),
         )
+        message_events_record(account_ids=accounts, message_ids=moved)
     return outcome
 
 
 def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
-    """SUBMITTED with the route's ids, for the claimed rows still queued; campaign ids.
+    """SUBMITTED with the route's ids, for the claimed rows still queued; their
+    (id, campaign id, account id).
 
     On PostgreSQL one `UPDATE ... FROM unnest(ids, provider ids)`; `bulk_update`'s
     one-CASE-per-row statement cost more than the rest of a batch together.
@@ -325,7 +339,7 @@ def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
                     provider_id = v.provider_id
                 FROM unnest(%s::bigint[], %s::varchar[]) AS v (id, provider_id)
                 WHERE m.id = v.id AND m.claim_token = %s AND m.status = %s
-                RETURNING m.campaign_id
+                RETURNING m.id, m.campaign_id, m.account_id
                 """,
                 [
                     MessageStatus.SUBMITTED,
@@ -336,21 +350,21 @@ def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
                     MessageStatus.QUEUED,
                 ],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return [tuple(row) for row in cursor.fetchall()]
     rows = list(
         mine.filter(id__in=list(provider_ids))
         .select_for_update()
-        .values_list("id", "campaign_id")
+        .values_list("id", "campaign_id", "account_id")
     )
     Message.objects.bulk_update(
-        [Message(id=i, provider_id=provider_ids[i]) for i, _c in rows],
+        [Message(id=i, provider_id=provider_ids[i]) for i, _c, _a in rows],
         ["provider_id"],
         batch_size=1000,
     )
-    Message.objects.filter(id__in=[i for i, _c in rows]).update(
+    Message.objects.filter(id__in=[i for i, _c, _a in rows]).update(
         status=MessageStatus.SUBMITTED, submitted_at=now, claim_token=None
     )
-    return [c for _i, c in rows]
+    return rows
 
 
 def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -> int:
@@ -374,6 +388,10 @@ def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -
                     }
                 )
             )
+            canceled = Message.objects.filter(
+                campaign_id=campaign_id, status=MessageStatus.CANCELED, finished_at=now
+            )
+            message_events_record_where(messages=canceled)
     return count
 
 
@@ -400,4 +418,11 @@ def messages_expire(*, campaign_id: int, before) -> int:
                     }
                 )
             )
+            expired = Message.objects.filter(
+                campaign_id=campaign_id,
+                status=MessageStatus.EXPIRED,
+                finished_at=now,
+                error_code="NO_REPORT",
+            )
+            message_events_record_where(messages=expired)
     return count

@@ -536,3 +536,185 @@ class WhatsAppTemplate(models.Model):
     def reference(self) -> str:
         """How a campaign's `templateId` names it: `name:language`."""
         return f"{self.name}:{self.language}"
+
+
+class WebhookEventType(models.TextChoices):
+    MESSAGE_STATUS = "message.status", _("Message status")
+    CAMPAIGN_STATUS = "campaign.status", _("Campaign status")
+    # Accepted in subscriptions now; sent once link tracking exists.
+    MESSAGE_CLICKED = "message.clicked", _("Link clicked")
+
+
+class WebhookEndpoint(models.Model):
+    """Where an account wants its events POSTed, signed with its own secret.
+
+    The secret is shown once, when the endpoint is made, and kept encrypted
+    (`messaging.webhooks.webhook_fernet`): it must be read back to sign, so it
+    cannot be a hash like an API key. `batch_size` 1 sends each event as its own
+    POST; more puts up to that many in one `batch` envelope.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret_encrypted = models.TextField(editable=False)
+    batch_size = models.PositiveSmallIntegerField(_("events per POST"), default=1)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["-id"]
+        indexes = [
+            # Every status change asks "does this account listen?": one probe.
+            models.Index(
+                fields=["account"], condition=Q(is_active=True), name="webhook_active"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(batch_size__gte=1, batch_size__lte=100),
+                name="webhook_batch_size_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    SENDING = "SENDING", _("Sending")
+    SUCCEEDED = "SUCCEEDED", _("Delivered")
+    FAILED = "FAILED", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One POST of one or more events to one endpoint, tried until it succeeds.
+
+    `next_attempt_at` is the retry time of a PENDING delivery and the lease of a
+    SENDING one: a worker takes it by moving it to SENDING a minute ahead, so no
+    other worker takes it meanwhile, and a worker that dies only delays it (the
+    lease runs out and it is due again). The last attempt's answer is kept.
+    """
+
+    Status = WebhookDeliveryStatus
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    event_count = models.PositiveSmallIntegerField(_("events"), default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Retries stop (FAILED) once an attempt fails this long after it (24 h).
+    retry_from = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(
+        _("response code"), null=True, blank=True
+    )
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
+    response_excerpt = models.CharField(_("response"), max_length=500, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                condition=Q(status__in=["PENDING", "SENDING"]),
+                name="webhook_delivery_due",
+            ),
+            models.Index(fields=["endpoint", "-id"], name="webhook_delivery_log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} #{self.pk} {self.status}"
+
+
+class WebhookEvent(models.Model):
+    """An outbox row: one change one endpoint must hear about.
+
+    Written in the transaction that makes the change (set-based, `INSERT ...
+    SELECT`), so an event exists exactly when its change committed. It keeps its
+    own copy of what it reports, not a link to the message: the payload of a
+    retry is the payload of the first attempt.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="outbox"
+    )
+    # Pruning a delivery from the log takes its events with it.
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    type = models.CharField(max_length=20, choices=WebhookEventType.choices)
+    message_id = models.BigIntegerField(null=True, blank=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    phone = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=10, blank=True)
+    client_ref = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=20)
+    previous_status = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["endpoint", "id"],
+                condition=Q(delivery__isnull=True),
+                name="webhook_event_unbatched",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.status}"
+
+
+class IdempotencyKey(models.Model):
+    """A transactional send's `Idempotency-Key`: a retry gets the first answer.
+
+    Unique per account and key, so two concurrent requests with one key cannot
+    both send: the second waits on the index and then finds the first. Kept
+    24 hours (`messaging.single.IDEMPOTENCY_TTL`).
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "key"], name="one_idempotency_key_per_account"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_age")]
+
+    def __str__(self) -> str:
+        return self.key

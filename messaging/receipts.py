@@ -24,6 +24,7 @@ from messaging.bulk import rows_insert
 from messaging.gateways.base import Report
 from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
+from messaging.webhooks import message_events_record
 
 RETRY_AFTER = timedelta(seconds=10)
 _REPORT_COLUMNS = (
@@ -104,7 +105,13 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
             .select_for_update(of=("self",))
             .order_by("id")
             .values_list(
-                "id", "client_ref", "gateway", "provider_id", "status", "campaign_id"
+                "id",
+                "client_ref",
+                "gateway",
+                "provider_id",
+                "status",
+                "campaign_id",
+                "account_id",
             )
         }
         by_ref = {row[1]: row for row in messages.values()}
@@ -126,6 +133,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
 
         deltas: Deltas = Counter()
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        moved_ids: list[int] = []
         for message_id, report in chosen.items():
             current = messages[message_id][4]
             if _rank(report[4]) > _rank(current):
@@ -142,7 +150,11 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
             if status in FINAL:
                 values.update(finished_at=now, error_code=code, error_reason=reason)
             moved.update(**values)
+            moved_ids += ids
         tallies_apply(deltas)
+        message_events_record(
+            account_ids={messages[m][6] for m in moved_ids}, message_ids=moved_ids
+        )
         DeliveryReport.objects.filter(id__in=applied + dropped).update(applied_at=now)
         DeliveryReport.objects.filter(id__in=waiting).update(retry_at=now + RETRY_AFTER)
     return {messages[m][5] for m in chosen if messages[m][5] is not None}

@@ -101,7 +101,56 @@ def _whatsapp_route(account: Account) -> dict[str, object]:
     return {"gateway_id": route.pk, "pk": route.pk}
 
 
+def _webhook(account: Account) -> dict[str, object]:
+    from messaging.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        account=account,
+        url="https://hooks.example.com/megafono",
+        events=["message.status"],
+        secret_encrypted="",
+    )
+    return {"pk": endpoint.pk}
+
+
+def _webhook_delivery(account: Account) -> dict[str, object]:
+    from django.utils import timezone
+
+    from messaging.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.get(pk=_webhook(account)["pk"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, status="FAILED", retry_from=timezone.now()
+    )
+    return {"pk": delivery.pk}
+
+
+def _message(account: Account) -> dict[str, object]:
+    from uuid import uuid4
+
+    from messaging.models import Message
+
+    message = Message.objects.create(
+        account=account,
+        phone="+393330000001",
+        text="Ciao",
+        unit_price=0,
+        price=0,
+        gateway="simulator",
+        client_ref=uuid4(),
+    )
+    return {"pk": message.pk}
+
+
 OBJECTS: dict[str, ObjectFactory] = {
+    "api:webhook_detail_api": _webhook,
+    "api:webhook_delete_api": _webhook,
+    "api:webhook_deliveries_api": _webhook,
+    "api:webhook_delivery_replay_api": _webhook_delivery,
+    "api:message_detail_api": _message,
+    "messaging:webhook": _webhook,
+    "messaging:webhook_delete": _webhook,
+    "messaging:delivery_replay": _webhook_delivery,
     "accounts:api_key_revoke": _api_key,
     "api:campaign_detail": _campaign,
     "api:campaign_update": _campaign,
