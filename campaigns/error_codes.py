@@ -29,3 +29,6 @@ class CampaignErrorCode(StrEnum):
     RECURRING_ENDED = "recurring_ended"
     INVALID_RECURRING_TRANSITION = "invalid_recurring_transition"
     OCCURRENCE_MISSED = "occurrence_missed"
+    INVALID_SEND_WINDOW = "invalid_send_window"
+    INVALID_SPEED = "invalid_speed"
+    INVALID_CANARY = "invalid_canary"

@@ -25,6 +25,7 @@ from pydantic import ValidationError as PydanticError
 from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.money import to_cents
+from campaigns.canary import canary_state
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
 from campaigns.services import CampaignSettings
@@ -62,6 +63,19 @@ class CampaignIn(Schema):
     scheduledTime: datetime | None = None
     scheduledDate: datetime | None = None
     goalContactCount: int | None = None
+    sendWindow: dict[str, Any] | None = Field(
+        None,
+        description='Local hours of each recipient: {"days": ["MO", ...], '
+        '"from": "09:00", "to": "20:00"}; null clears it',
+    )
+    maxPerMinute: int | None = Field(None, description="At most N messages a minute")
+    spreadHours: int | None = Field(None, description="Spread the send over H hours")
+    canary: dict[str, Any] | bool | None = Field(
+        None,
+        description='A first slice that must look healthy: {"percent": 2, '
+        '"minRecipients": 200, "holdMinutes": 15, "maxFailureRate": 0.1, '
+        '"maxOptOutRate": 0.01} (true: these defaults); null: none',
+    )
 
 
 class CalculateIn(Schema):
@@ -101,6 +115,12 @@ class SettingsOut(Schema):
 
 
 class CampaignOut(SettingsOut):
+    sendWindow: dict | None
+    maxPerMinute: int | None
+    spreadHours: int | None
+    canary: dict | None
+    canaryState: str = Field(description="'', SENDING, HOLDING, PASSED or FAILED")
+    statusReason: str
     sendImmediately: bool
     scheduledTime: datetime | None
     scheduledDate: datetime | None
@@ -223,6 +243,13 @@ _SIMPLE = {
     "sendImmediately": "send_immediately",
     "goalContactCount": "goal_contact_count",
 }
+# Fields where null is a value: it clears them.
+_NULLABLE = {
+    "sendWindow": "send_window",
+    "maxPerMinute": "max_per_minute",
+    "spreadHours": "spread_hours",
+    "canary": "canary",
+}
 
 
 def contact_list_from_reference(*, account: Account, ref: int | str) -> ContactList:
@@ -253,6 +280,9 @@ def settings_from(
         for api_name, field in _SIMPLE.items()
         if given.get(api_name) is not None
     }
+    data.update(
+        {field: given[name] for name, field in _NULLABLE.items() if name in given}
+    )
     if given.get("channel"):
         data["channel"] = given["channel"]
         channel = str(given["channel"]).upper()
@@ -312,6 +342,12 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "reservedAmount": to_cents(campaign.reserved_amount),
         "recurringId": campaign.recurring_id,
         "occurrenceAt": campaign.occurrence_at,
+        "sendWindow": campaign.send_window,
+        "maxPerMinute": campaign.max_per_minute,
+        "spreadHours": campaign.spread_hours,
+        "canary": campaign.canary,
+        "canaryState": canary_state(campaign),
+        "statusReason": campaign.status_reason,
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -35,17 +36,20 @@ from accounts.credit import credit_capture, credit_release, credit_reserve
 from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account
 from accounts.money import to_cents
+from campaigns.canary import canary_select, resume_values
 from campaigns.models import Campaign
 from campaigns.quotes import recipient_messages, recipients
 from campaigns.selectors import campaign_get
 from campaigns.services import campaign_cancel
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
+from campaigns.windows import claim_filter, zones_count
 from messaging import dispatch, ratelimit
 from messaging.gateways import gateway_get
 from messaging.models import SUBMITTED, Message, MessageStatus
 from messaging.pricing import PriceBook
 from messaging.tallies import tallies_apply, tallies_for
+from messaging.zones import carrier_for, zone_for
 
 logger = logging.getLogger(__name__)
 
@@ -70,23 +74,33 @@ _COLUMNS = (
     "error_reason",
     "attempts",
     "created_at",
+    "tz",
+    "carrier",
+    "canary",
 )
 
 
-def _message_rows(campaign: Campaign) -> Iterator[tuple]:
-    """The campaign's messages as rows of `_COLUMNS`, in contact order."""
+def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
+    """The campaign's messages as rows of `_COLUMNS`, in contact order.
+
+    Counts the recipients' time zones into `zones` as it goes; the operator is
+    looked up only for a canary, whose slice is spread over operators.
+    """
     chosen = recipients(campaign)
     if campaign.last_contact_id is not None:
         chosen = chosen.filter(id__lte=campaign.last_contact_id)
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
+    fallback = campaign.account.timezone
     for contact_id, phone, country, text, parts, encoding in recipient_messages(
         campaign, chosen
     ):
         unit = prices.get(country)
         if unit is None:
             unit = prices[country] = book.unit_price(country)
+        tz = zone_for(phone, country, fallback)
+        zones[tz] += 1
         yield (
             campaign.account_id,
             campaign.pk,
@@ -108,6 +122,9 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
             "",
             0,
             now,
+            tz,
+            carrier_for(phone, country) if campaign.canary else "",
+            False,
         )
 
 
@@ -154,8 +171,12 @@ def campaign_prepare(*, campaign_id: int) -> bool:
         campaign = Campaign.objects.select_related("contact_list", "account").get(
             pk=campaign_id
         )
-        count, total = _write(_message_rows(campaign))
+        zones: Counter = Counter()
+        count, total = _write(_message_rows(campaign, zones))
         tallies_apply(Counter({(campaign.pk, MessageStatus.QUEUED): count}))
+        Campaign.objects.filter(pk=campaign.pk).update(zone_counts=zones_count(zones))
+        if campaign.canary:
+            canary_select(campaign)
         extra = to_cents(total) - campaign.reserved_amount
         if campaign.simulation or extra <= 0:
             return True
@@ -199,6 +220,47 @@ def campaign_start(*, campaign_id: int) -> bool:
     return True
 
 
+# What a batch needs to know about its campaign: status, route, windows, pace.
+_SENDING_FIELDS = (
+    "status",
+    "account_id",
+    "gateway",
+    "send_window",
+    "zone_counts",
+    "canary",
+    "canary_passed_at",
+    "max_per_minute",
+    "spread_hours",
+    "recipient_count",
+)
+
+
+def campaign_rate(campaign: Campaign) -> float:
+    """The campaign's own pace in messages per second; 0 when it has none.
+
+    "Spread over H hours" is the pace that sends every recipient in H hours.
+    """
+    if campaign.max_per_minute:
+        return campaign.max_per_minute / 60
+    if campaign.spread_hours and campaign.recipient_count:
+        return campaign.recipient_count / (campaign.spread_hours * 3600)
+    return 0.0
+
+
+def batch_size(campaign: Campaign) -> int:
+    """Messages per claim: a paced campaign claims about a second's worth, so its
+    bucket hands them out evenly instead of a batch at once and a long wait."""
+    rate = campaign_rate(campaign)
+    if not rate:
+        return settings.SEND_BATCH_SIZE
+    return max(1, min(settings.SEND_BATCH_SIZE, math.ceil(rate)))
+
+
+def batch_size_for(campaign_id: int) -> int:
+    """`batch_size` by id: a lane goes on while its claims come back full."""
+    return batch_size(Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id))
+
+
 class Throttled(Exception):
     """The route's rate limit is reached: try this batch again in `wait` seconds."""
 
@@ -214,19 +276,24 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     left to claim: the caller then stops its lane. Raises `Throttled` when the
     route's rate limit (shared by every worker) has no room for the batch yet.
     """
-    campaign = Campaign.objects.only("status", "account_id", "gateway").get(
-        pk=campaign_id
-    )
+    campaign = Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id)
     if campaign.status != Status.SENDING:
         return 0
     claim = dispatch.messages_claim(
-        campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE
+        campaign_id=campaign_id,
+        size=batch_size(campaign),
+        only=claim_filter(campaign),
     )
     if not claim:
         campaign_try_complete(campaign_id=campaign_id)
         return 0
     Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
+    # The campaign's own pace first (messages), then the route's (SMS parts).
     wait = ratelimit.acquire(
+        key=f"campaign:{campaign_id}",
+        tokens=len(claim.ids),
+        rate=campaign_rate(campaign),
+    ) or ratelimit.acquire(
         key=campaign.gateway,
         tokens=dispatch.claimed_parts(claim),
         rate=ratelimit.gateway_rate(campaign.gateway),
@@ -239,7 +306,7 @@ def campaign_send_batch(*, campaign_id: int) -> int:
         gateway=gateway_get(campaign.gateway),
         account_id=campaign.account_id,
     )
-    if len(claim.ids) < settings.SEND_BATCH_SIZE:
+    if len(claim.ids) < batch_size(campaign):
         campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
     return len(claim.ids)
 
@@ -316,7 +383,9 @@ def campaign_resume(
     campaign = campaign_get(account=account, pk=pk)
     if campaign.stop_requested_at:
         raise DomainError({"status": _("A stopped campaign cannot be resumed.")})
-    campaign_transition(campaign=campaign, target=Status.SENDING, actor=actor)
+    campaign_transition(
+        campaign=campaign, target=Status.SENDING, actor=actor, **resume_values(campaign)
+    )
     transaction.on_commit(partial(lanes_open, pk))
     return campaign
 
@@ -377,9 +446,9 @@ def campaigns_stalled() -> list[int]:
         Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=quiet)
     )
     return [
-        pk
-        for pk in candidates.values_list("pk", flat=True)[:100]
-        if dispatch.has_claimable(pk)
+        campaign.pk
+        for campaign in candidates.only(*_SENDING_FIELDS)[:100]
+        if dispatch.has_claimable(campaign.pk, claim_filter(campaign))
     ]
 
 

@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from accounts.credit import credit_release, credit_reserve
 from accounts.errors import Conflict, DomainError
 from accounts.models import Account
+from accounts.windows import window_clean
+from campaigns.canary import canary_clean
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.quotes import quote_calculate
@@ -58,6 +60,10 @@ class CampaignSettings(TypedDict, total=False):
     send_immediately: bool
     scheduled_at: datetime | None
     goal_contact_count: int | None
+    send_window: dict[str, Any] | None
+    max_per_minute: int | None
+    spread_hours: int | None
+    canary: dict[str, Any] | bool | None
 
 
 SETTINGS_FIELDS = tuple(CampaignSettings.__annotations__)
@@ -160,6 +166,26 @@ def _clean(
             CampaignErrorCode.INVALID_GOAL,
             _("The recipients cap must be at least 1."),
         )
+    if "send_window" in given:
+        try:
+            cleaned["send_window"] = window_clean(given["send_window"])
+        except DomainError as exc:
+            refuse("send_window", CampaignErrorCode.INVALID_SEND_WINDOW, exc.message)
+    if "canary" in given:
+        try:
+            cleaned["canary"] = canary_clean(given["canary"])
+        except DomainError as exc:
+            refuse("canary", CampaignErrorCode.INVALID_CANARY, exc.message)
+    for field in ("max_per_minute", "spread_hours"):
+        value = given.get(field)
+        if value is not None and value < 1:
+            refuse(field, CampaignErrorCode.INVALID_SPEED, _("Use a number from 1 up."))
+    if merged.get("max_per_minute") and merged.get("spread_hours"):
+        refuse(
+            "max_per_minute",
+            CampaignErrorCode.INVALID_SPEED,
+            _("Choose a rate per minute or a spread over hours, not both."),
+        )
     # A past time is kept (the guide's own examples are dated 2025): confirmation
     # is where a schedule must lie in the future, and says so there.
     if errors:
@@ -196,6 +222,8 @@ def campaign_create(
     **given: Unpack[CampaignSettings],
 ) -> Campaign:
     """Create a campaign; CONFIGURED at once when its settings are complete."""
+    if "send_window" not in given and account.send_window:
+        given = {**given, "send_window": account.send_window}
     cleaned = _clean(account=account, given=given, current=None)
     with transaction.atomic():
         campaign = Campaign(account=account, created_by=actor, **cleaned)

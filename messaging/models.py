@@ -160,6 +160,11 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("sent"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The recipient's IANA zone (`messaging.zones`), for send windows; its
+    # original operator and whether it is in the canary slice.
+    tz = models.CharField(_("time zone"), max_length=40, blank=True, default="")
+    carrier = models.CharField(_("operator"), max_length=40, blank=True, default="")
+    canary = models.BooleanField(_("canary"), default=False)
 
     class Meta:
         verbose_name = _("message")
@@ -181,6 +186,12 @@ class Message(models.Model):
                 fields=["submitted_at"],
                 condition=Q(status="SUBMITTED"),
                 name="message_awaiting_report",
+            ),
+            # A canary's slice is read on every tick: a few hundred rows.
+            models.Index(
+                fields=["campaign", "status"],
+                condition=Q(canary=True),
+                name="message_canary",
             ),
         ]
         constraints = [

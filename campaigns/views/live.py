@@ -13,13 +13,16 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
 from accounts.decorators import AccountRequest, account_required
+from accounts.windows import window_describe
 from campaigns import sending
+from campaigns.canary import canary_figures, canary_state
 from campaigns.charts import outcome_chart, progress_chart
 from campaigns.exporting import messages_export_response
 from campaigns.models import Campaign
 from campaigns.states import Status
 from campaigns.stats import campaign_stats
 from campaigns.views.common import go, in_account_timezone, load_campaign
+from campaigns.windows import waiting_for_window
 from messaging.models import Message, MessageStatus
 
 FAILURE_STATUSES = [
@@ -45,6 +48,12 @@ def live_context(campaign: Campaign) -> dict:
         "percent_sent": round(100 * stats.sent / stats.total) if stats.total else 0,
         "delivery_rate": round(100 * stats.rate(stats.delivered), 1),
         "failures": list(failures),
+        "waiting_for_window": waiting_for_window(campaign, queued=stats.queued)
+        if campaign.status == Status.SENDING
+        else 0,
+        "send_window_text": window_describe(campaign.send_window),
+        "canary_state": canary_state(campaign),
+        "canary": canary_figures(campaign) if campaign.canary else None,
         "is_live": campaign.status in {Status.CONFIRMED, Status.SENDING, Status.PAUSED}
         or (campaign.status == Status.COMPLETED and stats.awaiting > 0),
     }
