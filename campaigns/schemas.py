@@ -167,6 +167,15 @@ class CalculateOut(Schema):
     costPerMessage: Decimal
     currency: str
     estimatedDuration: str
+    estimatedDurationSeconds: int | None = Field(
+        description="From the start to the last message, windows and speed included"
+    )
+    estimatedCompletionTime: datetime | None = Field(
+        description="When the last message should go, if sent now (or as scheduled)"
+    )
+    forecast: dict = Field(
+        description="Pace (messagesPerSecond, limitedBy) and expected sends perHour"
+    )
     calculatedAt: datetime
     byCountry: list[dict]
     partsHistogram: dict[str, int]
@@ -377,8 +386,9 @@ def body_doc(schema: type[Schema]) -> dict:
 
 
 def calculation_out(campaign: Campaign) -> dict[str, Any]:
-    """calculateGoal's answer: UC-006's counts, then the breakdowns."""
+    """calculateGoal's answer: UC-006's counts, the forecast, then the breakdowns."""
     quote = campaign.quote
+    forecast = quote.get("forecast", {})
     return {
         "id": campaign.pk,
         "status": campaign.status,
@@ -397,6 +407,9 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "costPerMessage": campaign.cost_per_message,
         "currency": quote["currency"],
         "estimatedDuration": quote["estimatedDuration"],
+        "estimatedDurationSeconds": forecast.get("estimatedDurationSeconds"),
+        "estimatedCompletionTime": forecast.get("estimatedCompletionTime"),
+        "forecast": forecast,
         "calculatedAt": campaign.calculated_at,
         "byCountry": quote["byCountry"],
         "partsHistogram": quote["partsHistogram"],

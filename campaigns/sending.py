@@ -41,6 +41,7 @@ from campaigns.models import Campaign
 from campaigns.quotes import recipient_messages, recipients
 from campaigns.selectors import campaign_get
 from campaigns.services import campaign_cancel
+from campaigns.speed import campaign_rate
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from campaigns.windows import claim_filter, zones_count
@@ -233,18 +234,6 @@ _SENDING_FIELDS = (
     "spread_hours",
     "recipient_count",
 )
-
-
-def campaign_rate(campaign: Campaign) -> float:
-    """The campaign's own pace in messages per second; 0 when it has none.
-
-    "Spread over H hours" is the pace that sends every recipient in H hours.
-    """
-    if campaign.max_per_minute:
-        return campaign.max_per_minute / 60
-    if campaign.spread_hours and campaign.recipient_count:
-        return campaign.recipient_count / (campaign.spread_hours * 3600)
-    return 0.0
 
 
 def batch_size(campaign: Campaign) -> int:

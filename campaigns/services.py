@@ -31,8 +31,9 @@ from accounts.models import Account
 from accounts.windows import window_clean
 from campaigns.canary import canary_clean
 from campaigns.error_codes import CampaignErrorCode
+from campaigns.forecast import campaign_forecast, duration_text
 from campaigns.models import Campaign, CampaignEvent
-from campaigns.quotes import quote_calculate
+from campaigns.quotes import Quote, quote_calculate
 from campaigns.selectors import campaign_get
 from campaigns.states import ACTIVE, EDITABLE, Status
 from campaigns.transitions import InvalidTransition, campaign_transition
@@ -307,6 +308,7 @@ def campaign_calculate(
     if campaign.status not in {Status.CONFIGURED, Status.COST_CALCULATED}:
         raise InvalidTransition(current=campaign.status, target=Status.COST_CALCULATED)
     quote = quote_calculate(campaign)
+    quote_json = {**quote.as_json(), **_forecast_json(campaign, quote)}
     campaign_transition(
         campaign=campaign,
         target=Status.COST_CALCULATED,
@@ -328,11 +330,24 @@ def campaign_calculate(
         parts_per_message=quote.parts_per_message,
         estimated_cost=quote.cost,
         cost_per_message=quote.unit_price,
-        quote=quote.as_json(),
+        quote=quote_json,
         calculated_at=timezone.now(),
         quote_version=F("quote_version") + 1,
     )
     return campaign
+
+
+def _forecast_json(campaign: Campaign, quote: Quote) -> dict[str, Any]:
+    """The completion forecast of the quote's recipients, for `Campaign.quote`."""
+    campaign.recipient_count = quote.recipients
+    campaign.estimated_parts = quote.parts
+    campaign.parts_per_message = quote.parts_per_message
+    campaign.last_contact_id = quote.last_contact_id
+    forecast = campaign_forecast(campaign)
+    return {
+        "estimatedDuration": duration_text(forecast.seconds),
+        "forecast": forecast.as_json(),
+    }
 
 
 def maintenance_warning(*, account: Account, when: datetime | None) -> str:

@@ -46,22 +46,32 @@ def _one_clock(zones: tuple[str, ...]) -> bool:
     return len({_clock(zone) for zone in zones}) == 1
 
 
+def country_zone(region: str, fallback: str) -> str:
+    """The zone of every number of `region` when its zones keep one clock (the
+    fallback for an unknown region), else "": then only the number can tell."""
+    zones = tuple(z for z in _country_zones(region) if z != UNKNOWN)
+    if not zones:
+        return fallback
+    if not _one_clock(zones):
+        return ""
+    return fallback if fallback in zones else zones[0]
+
+
 def zone_for(phone: str, region: str, fallback: str) -> str:
     """The IANA zone of an E.164 number; `fallback` (the account's) when unknown.
 
     A number with several candidate zones gets `fallback` if it is among them
     (an Italian account's +39 numbers: Europe/Rome, not the Vatican's twin), else
     the first one libphonenumber lists for its prefix (its data lists a prefix's
-    zones alphabetically; they share an offset for the UK's +447 mobiles).
+    zones alphabetically; they share a clock for the UK's +447 mobiles).
     """
-    zones = _country_zones(region)
-    if not zones or not _one_clock(zones):
-        try:
-            number = phonenumbers.parse(phone, region or None)
-        except phonenumbers.NumberParseException:
-            return fallback
-        zones = tuple(timezone.time_zones_for_number(number))
-    zones = tuple(z for z in zones if z != UNKNOWN)
+    if region and (zone := country_zone(region, fallback)):
+        return zone
+    try:
+        number = phonenumbers.parse(phone, region or None)
+    except phonenumbers.NumberParseException:
+        return fallback
+    zones = tuple(z for z in timezone.time_zones_for_number(number) if z != UNKNOWN)
     if not zones:
         return fallback
     return fallback if fallback in zones else zones[0]

@@ -16,7 +16,7 @@ from accounts.decorators import AccountRequest, account_required
 from accounts.windows import window_describe
 from campaigns import sending
 from campaigns.canary import canary_figures, canary_state
-from campaigns.charts import outcome_chart, progress_chart
+from campaigns.charts import forecast_chart, outcome_chart, progress_chart
 from campaigns.exporting import messages_export_response
 from campaigns.models import Campaign
 from campaigns.states import Status
@@ -112,10 +112,13 @@ _SVG_POLICY = {"style-src": [UNSAFE_INLINE]}
 @require_GET
 @csp_update(_SVG_POLICY)
 def campaign_chart(request: AccountRequest, pk: int, chart: str) -> HttpResponse:
-    """One of the delivery panel's charts as an SVG image (`progress`, `outcome`)."""
+    """One of the campaign's charts as an SVG image: the delivery panel's
+    `progress` and `outcome`, the cost step's `forecast`."""
     campaign = load_campaign(request, pk)
     if chart == "progress":
         svg = progress_chart(campaign.pk)
+    elif chart == "forecast":
+        svg = forecast_chart(campaign.quote.get("forecast", {}))
     else:
         svg = outcome_chart(campaign_stats(campaign))
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
