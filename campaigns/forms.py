@@ -96,6 +96,14 @@ class MessageForm(forms.Form):
         label=_("Spell field values with GSM-7 letters (Łukasz → Lukasz)"),
         required=False,
     )
+    track_links = forms.BooleanField(
+        label=_("Track links: each recipient gets short links of their own"),
+        required=False,
+        help_text=_(
+            "Clicks are counted per recipient. Write {{optout_link}} for a "
+            "one-click unsubscribe page."
+        ),
+    )
     fallback = forms.BooleanField(
         label=_("Fall back to SMS when the phone cannot receive this channel"),
         required=False,

@@ -122,6 +122,7 @@ class Campaign(MessageSettings):
     zone_counts = models.JSONField(default=dict, blank=True)
     canary_hold_until = models.DateTimeField(null=True, blank=True)
     canary_passed_at = models.DateTimeField(null=True, blank=True)
+    track_links = models.BooleanField(_("track links"), default=False)
 
     created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -32,6 +32,7 @@ from campaigns.services import CampaignSettings
 from campaigns.stats import CampaignStats
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
+from messaging.links import link_stats
 from messaging.models import Channel, Message
 
 
@@ -70,6 +71,9 @@ class CampaignIn(Schema):
     )
     maxPerMinute: int | None = Field(None, description="At most N messages a minute")
     spreadHours: int | None = Field(None, description="Spread the send over H hours")
+    trackLinks: bool | None = Field(
+        None, description="Replace every URL by a per-recipient tracked short link"
+    )
     canary: dict[str, Any] | bool | None = Field(
         None,
         description='A first slice that must look healthy: {"percent": 2, '
@@ -119,6 +123,7 @@ class CampaignOut(SettingsOut):
     maxPerMinute: int | None
     spreadHours: int | None
     canary: dict | None
+    trackLinks: bool
     canaryState: str = Field(description="'', SENDING, HOLDING, PASSED or FAILED")
     statusReason: str
     sendImmediately: bool
@@ -251,6 +256,7 @@ _SIMPLE = {
     "simulation": "simulation",
     "sendImmediately": "send_immediately",
     "goalContactCount": "goal_contact_count",
+    "trackLinks": "track_links",
 }
 # Fields where null is a value: it clears them.
 _NULLABLE = {
@@ -355,6 +361,7 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "maxPerMinute": campaign.max_per_minute,
         "spreadHours": campaign.spread_hours,
         "canary": campaign.canary,
+        "trackLinks": campaign.track_links,
         "canaryState": canary_state(campaign),
         "statusReason": campaign.status_reason,
     }
@@ -460,6 +467,10 @@ class StatsOut(Schema):
     completedAt: datetime | None
     cost: Decimal
     currency: str
+    clicks: int = Field(description="Clicks on tracked links, every one")
+    uniqueClicks: int = Field(description="Recipients who clicked at least once")
+    clickRate: float = Field(description="uniqueClicks as a fraction of sent")
+    optOutsByLink: int = Field(description="Recipients who used their opt-out link")
 
 
 class Uc006Counts(Schema):
@@ -504,6 +515,9 @@ class MessageOut(Schema):
     queuedAt: datetime
     sentAt: datetime | None
     finishedAt: datetime | None
+    clickedAt: datetime | None = Field(
+        None, description="The recipient's first click on a tracked link"
+    )
 
 
 class MessagesPage(Schema):
@@ -513,6 +527,7 @@ class MessagesPage(Schema):
 
 def stats_out(stats: CampaignStats) -> dict[str, Any]:
     campaign = stats.campaign
+    links = link_stats(campaign.pk)
     return {
         "campaignId": campaign.pk,
         "name": campaign.name,
@@ -533,6 +548,10 @@ def stats_out(stats: CampaignStats) -> dict[str, Any]:
         "completedAt": campaign.completed_at,
         "cost": to_cents(stats.cost),
         "currency": campaign.account.currency,
+        "clicks": links["clicks"],
+        "uniqueClicks": links["unique"],
+        "clickRate": round(stats.rate(links["unique"]), 4),
+        "optOutsByLink": links["optouts"],
     }
 
 
@@ -560,7 +579,7 @@ def uc006_stats_out(stats: CampaignStats) -> dict[str, Any]:
     }
 
 
-def message_out(message: Message) -> dict[str, Any]:
+def message_out(message: Message, *, clicked: datetime | None = None) -> dict[str, Any]:
     return {
         "id": message.pk,
         "phoneNumber": message.phone,
@@ -574,6 +593,7 @@ def message_out(message: Message) -> dict[str, Any]:
         "queuedAt": message.created_at,
         "sentAt": message.submitted_at,
         "finishedAt": message.finished_at,
+        "clickedAt": clicked,
     }
 
 

@@ -40,13 +40,14 @@ from campaigns.canary import canary_select, resume_values
 from campaigns.models import Campaign
 from campaigns.quotes import recipient_messages, recipients
 from campaigns.selectors import campaign_get
-from campaigns.services import campaign_cancel
+from campaigns.services import as_sent, campaign_cancel
 from campaigns.speed import campaign_rate
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from campaigns.windows import claim_filter, zones_count
 from messaging import dispatch, ratelimit
 from messaging.gateways import gateway_get
+from messaging.links import LinkWriter, links_template
 from messaging.models import SUBMITTED, Message, MessageStatus
 from messaging.pricing import PriceBook
 from messaging.tallies import tallies_apply, tallies_for
@@ -94,14 +95,23 @@ def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
     prices: dict[str, Decimal] = {}
     now = timezone.now()
     fallback = campaign.account.timezone
+    linked = as_sent(campaign)
+    writer = LinkWriter(
+        template=links_template(campaign.text, track=campaign.track_links),
+        account_id=campaign.account_id,
+        campaign_id=campaign.pk,
+    )
     for contact_id, phone, country, text, parts, encoding in recipient_messages(
-        campaign, chosen
+        linked, chosen
     ):
         unit = prices.get(country)
         if unit is None:
             unit = prices[country] = book.unit_price(country)
         tz = zone_for(phone, country, fallback)
         zones[tz] += 1
+        ref = uuid4()
+        if writer.template.is_linked:
+            text = writer.personalize(text, ref)
         yield (
             campaign.account_id,
             campaign.pk,
@@ -117,7 +127,7 @@ def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
             unit * parts,
             MessageStatus.QUEUED,
             campaign.gateway,
-            uuid4(),
+            ref,
             "",
             "",
             "",
@@ -127,6 +137,7 @@ def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
             carrier_for(phone, country) if campaign.canary else "",
             False,
         )
+    writer.flush()
 
 
 def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:

@@ -10,6 +10,7 @@ that order, so concurrent confirms and cancels queue instead of deadlocking.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime, time
 from decimal import Decimal
@@ -39,6 +40,7 @@ from campaigns.states import ACTIVE, EDITABLE, Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
 from messaging import segments
+from messaging.links import links_template
 from messaging.models import Channel
 
 
@@ -65,6 +67,7 @@ class CampaignSettings(TypedDict, total=False):
     max_per_minute: int | None
     spread_hours: int | None
     canary: dict[str, Any] | bool | None
+    track_links: bool
 
 
 SETTINGS_FIELDS = tuple(CampaignSettings.__annotations__)
@@ -307,7 +310,7 @@ def campaign_calculate(
         campaign.goal_contact_count = goal_contact_count
     if campaign.status not in {Status.CONFIGURED, Status.COST_CALCULATED}:
         raise InvalidTransition(current=campaign.status, target=Status.COST_CALCULATED)
-    quote = quote_calculate(campaign)
+    quote = quote_calculate(as_sent(campaign))
     quote_json = {**quote.as_json(), **_forecast_json(campaign, quote)}
     campaign_transition(
         campaign=campaign,
@@ -335,6 +338,18 @@ def campaign_calculate(
         quote_version=F("quote_version") + 1,
     )
     return campaign
+
+
+def as_sent(campaign: Campaign) -> Campaign:
+    """The campaign with its text as recipients get it: tracked URLs and
+    `{{optout_link}}` as short links of their real length (the codes aside), so
+    parts and prices are those of what is sent. A copy: nothing is saved."""
+    template = links_template(campaign.text, track=campaign.track_links)
+    if not template.is_linked:
+        return campaign
+    sent = copy.copy(campaign)
+    sent.text = template.text
+    return sent
 
 
 def _forecast_json(campaign: Campaign, quote: Quote) -> dict[str, Any]:

@@ -339,3 +339,37 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.tokens:.2f} tokens at {self.updated_at:%H:%M:%S.%f}"
+
+
+class LinkKind(models.TextChoices):
+    URL = "url", _("Tracked link")
+    OPTOUT = "optout", _("Opt-out link")
+
+
+class TrackedLink(models.Model):
+    """One recipient's short link: a URL of the text, or their opt-out page.
+
+    Keyed to its message by our reference (`Message.client_ref`), so the links
+    of a campaign are inserted in the same stream as its messages, before the
+    messages have ids. `code` is random (`messaging.links`); the first click and
+    the count are kept, so a recipient clicking twice is one unique click.
+    """
+
+    Kind = LinkKind
+
+    code = models.CharField(max_length=24, unique=True)
+    message_ref = models.UUIDField(db_index=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    account_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8, choices=LinkKind.choices)
+    url = models.TextField(blank=True)
+    clicks = models.PositiveIntegerField(default=0)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign_id", "kind"], name="link_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.url or self.kind}"

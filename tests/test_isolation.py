@@ -138,8 +138,15 @@ OBJECTS: dict[str, ObjectFactory] = {
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports
-# name a route and are authenticated by its signature (tests/campaigns/test_reports.py).
-SKIP_PREFIXES = ("admin:", "password_reset_confirm", "api:delivery_reports_api")
+# name a route and are authenticated by its signature (tests/campaigns/test_reports.py);
+# short links are public, their random code the only credential
+# (tests/campaigns/test_smart_links.py).
+SKIP_PREFIXES = (
+    "admin:",
+    "password_reset_confirm",
+    "api:delivery_reports_api",
+    "short_link",
+)
 
 
 def _walk(
