@@ -23,6 +23,7 @@ from campaigns.states import Status
 from campaigns.stats import campaign_stats
 from campaigns.views.common import go, in_account_timezone, load_campaign
 from campaigns.windows import waiting_for_window
+from messaging.links import link_stats
 from messaging.models import Message, MessageStatus
 
 FAILURE_STATUSES = [
@@ -54,9 +55,14 @@ def live_context(campaign: Campaign) -> dict:
         "send_window_text": window_describe(campaign.send_window),
         "canary_state": canary_state(campaign),
         "canary": canary_figures(campaign) if campaign.canary else None,
+        "links": link_stats(campaign.pk) if _has_links(campaign) else None,
         "is_live": campaign.status in {Status.CONFIRMED, Status.SENDING, Status.PAUSED}
         or (campaign.status == Status.COMPLETED and stats.awaiting > 0),
     }
+
+
+def _has_links(campaign: Campaign) -> bool:
+    return campaign.track_links or "optout_link" in campaign.text
 
 
 @account_required

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from campaigns import sending
-from campaigns.services import campaign_confirm
+from campaigns.services import campaign_confirm, campaign_create
 from campaigns.stats import campaign_stats
 from contacts.models import OptOut
 from messaging.links import CODE_LENGTH, short_base
@@ -105,3 +105,19 @@ def test_italian_numbers_read_the_page_in_italian(account, client, settings):
     html = client.get(f"/l/{_codes(message.text)[1]}").content.decode()
     assert 'lang="it"' in html
     assert "+39••••0001" in html
+
+
+def test_the_counter_counts_tracked_links_at_their_short_length(client_logged, account):
+    campaign = campaign_create(account=account, name="Promo")
+    text = "Saldi -30% su tutto fino a domenica, ti aspettiamo: " + LONG * 2
+
+    def parts(**extra) -> str:
+        html = client_logged.post(
+            f"/campaigns/{campaign.pk}/counter/",
+            {"text": text, **extra},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+        return re.search(r"<strong>(\d+)</strong> part", html).group(1)
+
+    assert parts() == "2"
+    assert parts(track_links="on") == "1"
