@@ -246,6 +246,8 @@ SIMULATOR_REPORT_URL = os.environ.get("SIMULATOR_REPORT_URL", "")
 MEGAFONO_ALLOW_PRIVATE_URLS = env_bool("MEGAFONO_ALLOW_PRIVATE_URLS", False)
 # The address providers reach us at: callbacks for reports and replies.
 MEGAFONO_PUBLIC_URL = os.environ.get("MEGAFONO_PUBLIC_URL", "http://127.0.0.1:8000")
+# Base of the per-recipient short links (tracked URLs, opt-out); empty: our own /l/.
+MEGAFONO_SHORT_URL = os.environ.get("MEGAFONO_SHORT_URL", "")
 
 # Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
 # live in the database, so every web process and the SQLite quick start share them.

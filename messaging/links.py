@@ -34,7 +34,7 @@ _FLUSH = 5000
 
 def short_base() -> str:
     """Where short links point: `MEGAFONO_SHORT_URL`, else our own `/l/`."""
-    base = getattr(settings, "MEGAFONO_SHORT_URL", "") or (
+    base = settings.MEGAFONO_SHORT_URL or (
         settings.MEGAFONO_PUBLIC_URL.rstrip("/") + "/l/"
     )
     return base if base.endswith("/") else base + "/"
