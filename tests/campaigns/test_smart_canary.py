@@ -122,6 +122,7 @@ def test_a_failing_canary_pauses_the_campaign_with_the_reason(
     assert _work(campaign.pk) == 360
 
 
+@pytest.mark.smoke
 def test_a_healthy_canary_lets_the_rest_go_by_itself(account, settings):
     settings.SIMULATOR_DELIVERED_RATE = 1.0
     settings.SIMULATOR_UNDELIVERED_RATE = 0.0
@@ -181,3 +182,28 @@ def test_the_canary_is_validated(api, account):
     )
     assert bad.status_code == 400
     assert bad.json()["data"] == {"canary": "percent is between 0 and 50."}
+
+
+def test_beat_runs_the_canary_to_its_end(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The tick holds, then passes the canary and reopens the lanes itself."""
+    from campaigns.tasks import tick_task
+
+    settings.SIMULATOR_DELIVERED_RATE = 1.0
+    settings.SIMULATOR_UNDELIVERED_RATE = 0.0
+    settings.SIMULATOR_EXPIRED_RATE = 0.0
+    opened: list[int] = []
+    monkeypatch.setattr(sending, "lanes_open", opened.append)
+    with time_machine.travel(START, tick=False) as clock:
+        campaign = _started(account, 400)
+        _work(campaign.pk)
+        tick_task()
+        campaign.refresh_from_db()
+        assert campaign.canary_hold_until == START + timedelta(minutes=15)
+        clock.shift(timedelta(minutes=16))
+        with django_capture_on_commit_callbacks(execute=True):
+            tick_task()
+    campaign.refresh_from_db()
+    assert campaign.canary_passed_at is not None
+    assert campaign.pk in opened

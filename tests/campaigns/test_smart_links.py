@@ -58,6 +58,7 @@ def test_each_recipient_gets_own_codes_and_the_quote_counts_short_links(account)
     assert TrackedLink.objects.filter(campaign_id=campaign.pk).count() == 4
 
 
+@pytest.mark.smoke
 def test_two_clicks_are_two_clicks_and_one_unique(account, client, api):
     campaign = _sent(account)
     message = Message.objects.get(campaign=campaign, phone="+393330000001")

@@ -54,6 +54,7 @@ def test_zones_come_from_the_number_prefix_or_the_account():
     assert zone_for("+99912345", "", "Europe/Rome") == "Europe/Rome"
 
 
+@pytest.mark.smoke
 def test_each_recipient_gets_it_inside_their_own_window(account):
     contact_list = make_list(account, ROWS)
     # Wednesday 2 December 2026, 07:00 UTC: 08:00 in Rome, 02:00 in New York.
