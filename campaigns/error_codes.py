@@ -31,3 +31,6 @@ class CampaignErrorCode(StrEnum):
     OCCURRENCE_MISSED = "occurrence_missed"
     TEMPLATE_NOT_APPROVED = "template_not_approved"
     TEMPLATE_VARIABLES = "template_variables"
+    INVALID_SEND_WINDOW = "invalid_send_window"
+    INVALID_SPEED = "invalid_speed"
+    INVALID_CANARY = "invalid_canary"

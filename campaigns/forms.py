@@ -96,6 +96,14 @@ class MessageForm(forms.Form):
         label=_("Spell field values with GSM-7 letters (Łukasz → Lukasz)"),
         required=False,
     )
+    track_links = forms.BooleanField(
+        label=_("Track links: each recipient gets short links of their own"),
+        required=False,
+        help_text=_(
+            "Clicks are counted per recipient. Write {{optout_link}} for a "
+            "one-click unsubscribe page."
+        ),
+    )
     fallback = forms.BooleanField(
         label=_("Fall back to SMS when the phone cannot receive this channel"),
         required=False,
@@ -221,11 +229,83 @@ class RecipientsForm(forms.Form):
         help_text=_("Optional: the first N valid recipients of the list."),
     )
 
+    window_days = forms.MultipleChoiceField(
+        label=_("Deliver only on"),
+        choices=[(code, WEEKDAYS[i]) for i, code in enumerate(DAYS)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "In each recipient's own time zone. No day ticked: any day, any hour."
+        ),
+    )
+    window_from = forms.TimeField(
+        label=_("from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    window_to = forms.TimeField(
+        label=_("to"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    max_per_minute = forms.IntegerField(
+        label=_("At most messages per minute"), min_value=1, required=False
+    )
+    spread_hours = forms.IntegerField(
+        label=_("or spread over hours"), min_value=1, required=False
+    )
+    use_canary = forms.BooleanField(
+        label=_(
+            "Send a canary first: a small slice goes out, the rest waits until it "
+            "looks healthy"
+        ),
+        required=False,
+        help_text=_(
+            "2% of the recipients (at least 200), spread over countries and "
+            "operators; held 15 minutes; paused if over 10% fail or 1% opt out."
+        ),
+    )
+
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        self.current_canary = kwargs.pop("canary", None)
         super().__init__(*args, **kwargs)
         self.fields["contact_list"].queryset = contact_lists_for_account(
             account=account
         )
+
+    @classmethod
+    def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
+        """The form's initial values from the campaign's settings."""
+        window = campaign.send_window or {}
+        return {
+            "contact_list": campaign.contact_list,
+            "goal_contact_count": campaign.goal_contact_count,
+            "window_days": window.get("days", []),
+            "window_from": window.get("from", "09:00"),
+            "window_to": window.get("to", "20:00"),
+            "max_per_minute": campaign.max_per_minute,
+            "spread_hours": campaign.spread_hours,
+            "use_canary": bool(campaign.canary),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        """Turn the window's and the canary's inputs into the campaign's settings."""
+        cleaned = super().clean()
+        days = cleaned.pop("window_days", [])
+        start, end = cleaned.pop("window_from", None), cleaned.pop("window_to", None)
+        cleaned["send_window"] = None
+        if days:
+            if start is None or end is None:
+                self.add_error("window_from", _("Give the hours, e.g. 09:00 to 20:00."))
+            else:
+                cleaned["send_window"] = {
+                    "days": days,
+                    "from": start.strftime("%H:%M"),
+                    "to": "24:00" if end == time(0, 0) else end.strftime("%H:%M"),
+                }
+        use_canary = cleaned.pop("use_canary", False)
+        cleaned["canary"] = (self.current_canary or True) if use_canary else None
+        return cleaned
 
 
 class ConfirmForm(forms.Form):

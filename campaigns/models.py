@@ -113,6 +113,23 @@ class Campaign(MessageSettings):
     last_batch_at = models.DateTimeField(null=True, blank=True)
     status_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
+    # Smart sending (`campaigns.windows`, `forecast`, `canary`): when, how fast,
+    # and a first slice that must look healthy before the rest goes.
+    send_window = models.JSONField(_("send window"), null=True, blank=True)
+    max_per_minute = models.PositiveIntegerField(
+        _("at most messages per minute"), null=True, blank=True
+    )
+    spread_hours = models.PositiveSmallIntegerField(
+        _("spread over hours"), null=True, blank=True
+    )
+    canary = models.JSONField(_("canary"), null=True, blank=True)
+    # Recipients per time zone, counted when the messages are made: the zones a
+    # claim may take from are the open ones among these few.
+    zone_counts = models.JSONField(default=dict, blank=True)
+    canary_hold_until = models.DateTimeField(null=True, blank=True)
+    canary_passed_at = models.DateTimeField(null=True, blank=True)
+    track_links = models.BooleanField(_("track links"), default=False)
+
     created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -36,21 +37,26 @@ from accounts.credit import credit_capture, credit_release, credit_reserve
 from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account
 from accounts.money import to_cents
+from campaigns.canary import canary_select, resume_values
 from campaigns.models import Campaign
 from campaigns.quotes import campaign_template, recipient_messages, recipients
 from campaigns.selectors import campaign_get
-from campaigns.services import campaign_cancel
+from campaigns.services import as_sent, campaign_cancel
+from campaigns.speed import campaign_rate
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
+from campaigns.windows import claim_filter, zones_count
 from messaging import dispatch, ratelimit, segments
 from messaging.failover import route_failure_record
 from messaging.gateways.base import GatewayThrottled, GatewayUnavailable
 from messaging.gateways.kinds import adapter_for
+from messaging.links import LinkWriter, links_template
 from messaging.models import SUBMITTED, Channel, Message, MessageStatus
 from messaging.personalization import placeholders
 from messaging.pricing import PriceBook
 from messaging.routes import route_long_lived, route_rate, route_resolve
 from messaging.tallies import tallies_apply, tallies_for
+from messaging.zones import carrier_for, zone_for
 
 logger = logging.getLogger(__name__)
 
@@ -75,18 +81,32 @@ _COLUMNS = (
     "error_reason",
     "attempts",
     "created_at",
+    "tz",
+    "carrier",
+    "canary",
     "payload",
 )
 
 
-def _message_rows(campaign: Campaign) -> Iterator[tuple]:
-    """The campaign's messages as rows of `_COLUMNS`, in contact order."""
+def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
+    """The campaign's messages as rows of `_COLUMNS`, in contact order.
+
+    Counts the recipients' time zones into `zones` as it goes; the operator is
+    looked up only for a canary, whose slice is spread over operators.
+    """
     chosen = recipients(campaign)
     if campaign.last_contact_id is not None:
         chosen = chosen.filter(id__lte=campaign.last_contact_id)
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
+    fallback = campaign.account.timezone
+    linked = as_sent(campaign)
+    writer = LinkWriter(
+        template=links_template(campaign.text, track=campaign.track_links),
+        account_id=campaign.account_id,
+        campaign_id=campaign.pk,
+    )
     for (
         contact_id,
         phone,
@@ -95,10 +115,15 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
         parts,
         encoding,
         payload,
-    ) in recipient_messages(campaign, chosen):
+    ) in recipient_messages(linked, chosen):
         unit = prices.get(country)
         if unit is None:
             unit = prices[country] = book.unit_price(country)
+        tz = zone_for(phone, country, fallback)
+        zones[tz] += 1
+        ref = uuid4()
+        if writer.template.is_linked:
+            text = writer.personalize(text, ref)
         yield (
             campaign.account_id,
             campaign.pk,
@@ -114,14 +139,18 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
             unit * parts,
             MessageStatus.QUEUED,
             campaign.gateway,
-            uuid4(),
+            ref,
             "",
             "",
             "",
             0,
             now,
+            tz,
+            carrier_for(phone, country) if campaign.canary else "",
+            False,
             payload,
         )
+    writer.flush()
 
 
 def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
@@ -154,6 +183,10 @@ def _uniform_text(campaign: Campaign) -> tuple[str, int, str] | None:
         return None
     if campaign_template(campaign) is not None:
         return None  # a WhatsApp template: its parameters are per recipient
+    if campaign.send_window or campaign.canary or campaign.track_links:
+        return None  # zones, operators or links are worked out per recipient
+    if "optout_link" in campaign.text:
+        return None
     if campaign.channel != Channel.SMS:
         return campaign.text, 1, ""
     text = campaign.text
@@ -185,7 +218,7 @@ def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
                 INSERT INTO messaging_message ({", ".join(_COLUMNS)})
                 SELECT %s, %s, c.id, c.phone, c.country, %s, %s, %s, %s, %s,
                        p.unit, p.unit * %s, %s, %s, gen_random_uuid(), '', '', '', 0,
-                       %s, NULL
+                       %s, %s, '', false, NULL
                 FROM ({source}) AS c
                 JOIN unnest(%s::varchar[], %s::numeric[]) AS p (country, unit)
                   ON p.country = c.country
@@ -206,6 +239,7 @@ def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
                 MessageStatus.QUEUED,
                 campaign.gateway,
                 timezone.now(),
+                campaign.account.timezone,
                 *params,
                 countries,
                 units,
@@ -235,12 +269,16 @@ def campaign_prepare(*, campaign_id: int) -> bool:
         campaign = Campaign.objects.select_related("contact_list", "account").get(
             pk=campaign_id
         )
+        zones: Counter = Counter()
         uniform = _uniform_text(campaign)
         if uniform and connection.vendor == "postgresql":
             count, total = _insert_uniform(campaign, *uniform)
         else:
-            count, total = _write(_message_rows(campaign))
+            count, total = _write(_message_rows(campaign, zones))
         tallies_apply(Counter({(campaign.pk, MessageStatus.QUEUED): count}))
+        Campaign.objects.filter(pk=campaign.pk).update(zone_counts=zones_count(zones))
+        if campaign.canary:
+            canary_select(campaign)
         extra = to_cents(total) - campaign.reserved_amount
         if campaign.simulation or extra <= 0:
             return True
@@ -291,6 +329,36 @@ def campaign_start(*, campaign_id: int) -> bool:
     return True
 
 
+# What a batch needs to know about its campaign: status, route, windows, pace.
+_SENDING_FIELDS = (
+    "status",
+    "account_id",
+    "gateway",
+    "channel",
+    "send_window",
+    "zone_counts",
+    "canary",
+    "canary_passed_at",
+    "max_per_minute",
+    "spread_hours",
+    "recipient_count",
+)
+
+
+def batch_size(campaign: Campaign) -> int:
+    """Messages per claim: a paced campaign claims about a second's worth, so its
+    bucket hands them out evenly instead of a batch at once and a long wait."""
+    rate = campaign_rate(campaign)
+    if not rate:
+        return settings.SEND_BATCH_SIZE
+    return max(1, min(settings.SEND_BATCH_SIZE, math.ceil(rate)))
+
+
+def batch_size_for(campaign_id: int) -> int:
+    """`batch_size` by id: a lane goes on while its claims come back full."""
+    return batch_size(Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id))
+
+
 class Throttled(Exception):
     """The route's rate limit is reached: try this batch again in `wait` seconds."""
 
@@ -310,9 +378,7 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     batch yet, or the provider itself said to slow down; `GatewayUnavailable`
     (the claim handed back, counted towards the route's demotion) for a retry.
     """
-    campaign = Campaign.objects.only("status", "account_id", "gateway", "channel").get(
-        pk=campaign_id
-    )
+    campaign = Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id)
     if campaign.status != Status.SENDING:
         return 0
     route = route_resolve(account_id=campaign.account_id, channel=campaign.channel)
@@ -325,7 +391,10 @@ def campaign_send_batch(*, campaign_id: int) -> int:
         campaign_try_complete(campaign_id=campaign_id)
         return 0
     claim = dispatch.messages_claim(
-        campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE, gateway=route.key
+        campaign_id=campaign_id,
+        size=batch_size(campaign),
+        gateway=route.key,
+        only=claim_filter(campaign),
     )
     if not claim:
         campaign_try_complete(campaign_id=campaign_id)
@@ -333,7 +402,12 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
     if campaign.gateway != route.key:  # failover moved it, or it started without one
         Campaign.objects.filter(pk=campaign_id).update(gateway=route.key)
+    # The campaign's own pace first (messages), then the route's (SMS parts).
     wait = ratelimit.acquire(
+        key=f"campaign:{campaign_id}",
+        tokens=len(claim.ids),
+        rate=campaign_rate(campaign),
+    ) or ratelimit.acquire(
         key=route.key,
         tokens=dispatch.claimed_parts(claim),
         rate=route_rate(route.key),
@@ -350,7 +424,7 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     except GatewayUnavailable:
         route_failure_record(route.key)
         raise
-    if len(claim.ids) < settings.SEND_BATCH_SIZE:
+    if len(claim.ids) < batch_size(campaign):
         campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
     return len(claim.ids)
 
@@ -427,7 +501,9 @@ def campaign_resume(
     campaign = campaign_get(account=account, pk=pk)
     if campaign.stop_requested_at:
         raise DomainError({"status": _("A stopped campaign cannot be resumed.")})
-    campaign_transition(campaign=campaign, target=Status.SENDING, actor=actor)
+    campaign_transition(
+        campaign=campaign, target=Status.SENDING, actor=actor, **resume_values(campaign)
+    )
     transaction.on_commit(partial(lanes_open, pk))
     return campaign
 
@@ -488,9 +564,10 @@ def campaigns_stalled() -> list[int]:
         Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=quiet)
     )
     return [
-        pk
-        for pk, gateway in candidates.values_list("pk", "gateway")[:100]
-        if not route_long_lived(gateway) and dispatch.has_claimable(pk)
+        campaign.pk
+        for campaign in candidates.only(*_SENDING_FIELDS)[:100]
+        if not route_long_lived(campaign.gateway)
+        and dispatch.has_claimable(campaign.pk, claim_filter(campaign))
     ]
 
 

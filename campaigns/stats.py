@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
-from django.utils import timezone
-
+from campaigns.forecast import remaining_forecast
 from campaigns.models import Campaign
 from campaigns.states import STARTED
 from messaging.models import MessageStatus as S
@@ -56,19 +56,15 @@ class CampaignStats:
             self.campaign.reserved_amount or self.campaign.estimated_cost or Decimal()
         )
 
-    @property
+    @cached_property
     def estimated_completion(self) -> datetime | None:
-        """When the last message should leave, at the rate observed so far."""
-        started = self.campaign.started_at
-        if not started or self.campaign.status not in STARTED:
+        """When the last message should leave: what is left at the pace observed
+        over the last minutes, through the send windows still ahead."""
+        if not self.campaign.started_at or self.campaign.status not in STARTED:
             return None
         if self.campaign.completed_at:
             return self.campaign.completed_at
-        elapsed = (timezone.now() - started).total_seconds()
-        if not self.sent or elapsed <= 0:
-            return None
-        remaining = self.queued / (self.sent / elapsed)
-        return timezone.now() + timedelta(seconds=remaining)
+        return remaining_forecast(self.campaign, queued=self.queued)
 
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:

@@ -276,6 +276,9 @@ MEGAFONO_PUBLIC_URL = os.environ.get("MEGAFONO_PUBLIC_URL", "http://127.0.0.1:80
 ROUTE_FAILOVER_ERRORS = int(os.environ.get("ROUTE_FAILOVER_ERRORS", 5))
 ROUTE_FAILOVER_COOLDOWN = int(os.environ.get("ROUTE_FAILOVER_COOLDOWN", 300))
 
+# Base of the per-recipient short links (tracked URLs, opt-out); empty: our own /l/.
+MEGAFONO_SHORT_URL = os.environ.get("MEGAFONO_SHORT_URL", "")
+
 # Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
 # live in the database, so every web process and the SQLite quick start share them.
 # A failure counts for its address and for the username typed; either one reaching

@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from config import api as api_module
 from dashboard import views as dashboard_views
+from messaging import link_views
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api_module.api.urls),
     path("healthz", healthz, name="healthz"),
+    path("l/<str:code>", link_views.short_link, name="short_link"),
 ]
 
 

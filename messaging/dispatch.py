@@ -44,23 +44,28 @@ class Claim:
         return bool(self.ids)
 
 
-def _claimable(campaign_id: int) -> QuerySet[Message]:
+def _claimable(campaign_id: int, only: Q | None = None) -> QuerySet[Message]:
     stale = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
-    return Message.objects.filter(
+    rows = Message.objects.filter(
         campaign_id=campaign_id, status=MessageStatus.QUEUED
     ).filter(Q(claim_token__isnull=True) | Q(claimed_at__lt=stale))
+    return rows if only is None else rows.filter(only)
 
 
-def messages_claim(*, campaign_id: int, size: int, gateway: str = "") -> Claim:
+def messages_claim(
+    *, campaign_id: int, size: int, gateway: str = "", only: Q | None = None
+) -> Claim:
     """Claim up to `size` of the campaign's queued messages, oldest first.
 
     `gateway` names the route they are about to go through, in the same UPDATE,
-    so its reports find them by (route, provider id).
+    so its reports find them by (route, provider id). `only` narrows what may be
+    claimed now (the campaign's open send windows, its canary slice); the rest
+    stays queued for a later claim.
     """
     token = uuid4()
     values = {"gateway": gateway} if gateway else {}
     with transaction.atomic():
-        locked = _claimable(campaign_id).select_for_update(skip_locked=True)
+        locked = _claimable(campaign_id, only).select_for_update(skip_locked=True)
         ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
         if ids:
             Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
@@ -137,8 +142,8 @@ def messages_unclaim(claim: Claim) -> None:
     )
 
 
-def has_claimable(campaign_id: int) -> bool:
-    return _claimable(campaign_id).exists()
+def has_claimable(campaign_id: int, only: Q | None = None) -> bool:
+    return _claimable(campaign_id, only).exists()
 
 
 def claimed_parts(claim: Claim) -> int:

@@ -167,6 +167,11 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("sent"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The recipient's IANA zone (`messaging.zones`), for send windows; its
+    # original operator and whether it is in the canary slice.
+    tz = models.CharField(_("time zone"), max_length=40, blank=True, default="")
+    carrier = models.CharField(_("operator"), max_length=40, blank=True, default="")
+    canary = models.BooleanField(_("canary"), default=False)
 
     class Meta:
         verbose_name = _("message")
@@ -193,6 +198,12 @@ class Message(models.Model):
                 fields=["submitted_at"],
                 condition=Q(status="SUBMITTED"),
                 name="message_awaiting_report",
+            ),
+            # A canary's slice is read on every tick: a few hundred rows.
+            models.Index(
+                fields=["campaign", "status"],
+                condition=Q(canary=True),
+                name="message_canary",
             ),
         ]
         constraints = [
@@ -718,3 +729,37 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class LinkKind(models.TextChoices):
+    URL = "url", _("Tracked link")
+    OPTOUT = "optout", _("Opt-out link")
+
+
+class TrackedLink(models.Model):
+    """One recipient's short link: a URL of the text, or their opt-out page.
+
+    Keyed to its message by our reference (`Message.client_ref`), so the links
+    of a campaign are inserted in the same stream as its messages, before the
+    messages have ids. `code` is random (`messaging.links`); the first click and
+    the count are kept, so a recipient clicking twice is one unique click.
+    """
+
+    Kind = LinkKind
+
+    code = models.CharField(max_length=24, unique=True)
+    message_ref = models.UUIDField(db_index=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    account_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8, choices=LinkKind.choices)
+    url = models.TextField(blank=True)
+    clicks = models.PositiveIntegerField(default=0)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign_id", "kind"], name="link_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.url or self.kind}"

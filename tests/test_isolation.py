@@ -228,6 +228,7 @@ SKIP_PREFIXES = (
     "password_reset_confirm",
     "api:delivery_reports_api",
     "api:callbacks_api",
+    "short_link",
 )
 
 

@@ -30,6 +30,7 @@ from campaigns.views.steps import wizard_steps
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
 from messaging import segments
+from messaging.links import links_template
 from messaging.models import Channel
 from messaging.whatsapp_templates import TemplateSend, templates_approved
 
@@ -53,15 +54,19 @@ def _composer_context(
 ) -> dict[str, Any]:
     """Counter and preview for the text being typed (`data`), else the saved one."""
     if data is None or "text" not in data:
-        text, unicode, transliterate = (
+        text, unicode, transliterate, track = (
             campaign.text,
             campaign.unicode,
             campaign.transliterate_fields,
+            campaign.track_links,
         )
     else:
         text = normalize_newlines(data.get("text", ""))
         unicode = "unicode" in data
         transliterate = "transliterate_fields" in data
+        track = "track_links" in data
+    # Counted and previewed as sent: links as short links of their real length.
+    text = links_template(text, track=track).text
     preview_list = _preview_list(request, campaign, data or QueryDict())
     preview = preview_for(
         text,

@@ -3,6 +3,7 @@ that would make it cheaper and what each one saves."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
+from accounts.windows import window_describe
 from campaigns.fixes import LOOKALIKES, TRANSLITERATION, campaign_apply_fix
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate
@@ -62,8 +64,13 @@ def quote_context(campaign: Campaign) -> dict[str, Any]:
         return {"is_priced": False}
     insights = campaign.quote.get("insights", {})
     fixes = _fixes(campaign)
+    forecast = campaign.quote.get("forecast")
+    finish = forecast and forecast.get("estimatedCompletionTime")
     return {
         "is_priced": True,
+        "forecast": forecast,
+        "forecast_finish": datetime.fromisoformat(finish) if finish else None,
+        "send_window_text": window_describe(campaign.send_window),
         "quote": campaign.quote,
         "insights": insights,
         "histogram": _histogram(campaign),
