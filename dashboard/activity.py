@@ -8,6 +8,7 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.dates import format_amount
 from accounts.models import Account, LedgerEntry
 from campaigns.selectors import campaign_events_for_account
 from campaigns.states import Status
@@ -26,7 +27,12 @@ def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
     items = [
         ActivityItem(
             when=entry.created_at,
-            text=f"{entry.get_kind_display()}: {entry.amount:.2f} {account.currency}",
+            text=_("%(kind)s: %(amount)s %(currency)s")
+            % {
+                "kind": entry.get_kind_display(),
+                "amount": format_amount(entry.amount),
+                "currency": account.currency,
+            },
             url="/account/",
         )
         for entry in LedgerEntry.objects.filter(account=account).order_by("-id")[:limit]
