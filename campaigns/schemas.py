@@ -152,6 +152,15 @@ class CampaignOut(SettingsOut):
     occurrenceAt: datetime | None = Field(description="The run it was made for")
 
 
+class CountryCost(Schema):
+    """One destination of a quote; amounts are JSON numbers like every amount."""
+
+    country: str
+    parts: int
+    unitPrice: Decimal
+    cost: Decimal = Field(description="Exact: the bill rounds its total once")
+
+
 class CalculateOut(Schema):
     id: int
     status: str
@@ -174,7 +183,7 @@ class CalculateOut(Schema):
     currency: str
     estimatedDuration: str
     calculatedAt: datetime
-    byCountry: list[dict]
+    byCountry: list[CountryCost]
     partsHistogram: dict[str, int]
     insights: dict
 
@@ -198,7 +207,7 @@ class PriceOut(Schema):
     sufficient: bool
     creditAfter: Decimal
     breakdown: dict[str, ChannelCost]
-    byCountry: list[dict]
+    byCountry: list[CountryCost]
 
 
 class ConfirmOut(Schema):
@@ -389,7 +398,18 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "calculatedAt": campaign.calculated_at,
         "byCountry": quote["byCountry"],
         "partsHistogram": quote["partsHistogram"],
-        "insights": quote["insights"],
+        "insights": insights_out(quote["insights"]),
+    }
+
+
+def insights_out(insights: dict[str, Any]) -> dict[str, Any]:
+    """The stored insights with each fix's saving as a number (stored as a string,
+    JSON having no decimal type)."""
+    return {
+        name: {**value, "saving": Decimal(value["saving"])}
+        if isinstance(value, dict) and "saving" in value
+        else value
+        for name, value in insights.items()
     }
 
 
