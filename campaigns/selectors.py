@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.errors import DomainError, one_or_not_found
 from accounts.models import Account
+from accounts.search import accent_insensitive
 from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
 from campaigns.states import ACTIVE, RecurringStatus, Status
 from contacts.models import Contact, ContactList, ContactStatus
@@ -32,7 +33,7 @@ def campaigns_for_account(
         campaigns = campaigns.filter(channel=channel.upper())
     if search:
         campaigns = campaigns.filter(
-            Q(name__icontains=search) | Q(description__icontains=search)
+            accent_insensitive(("name", "description"), search)
         )
     return campaigns.order_by("-created_at", "-id")
 
