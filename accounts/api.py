@@ -9,7 +9,7 @@ from ninja import Schema
 from ninja.security import APIKeyHeader
 
 from accounts.api_routing import DualRouter
-from accounts.apikeys import apikey_authenticate
+from accounts.apikeys import acting_api_key, apikey_authenticate
 from accounts.errors import TooManyAttempts
 from accounts.money import to_cents
 from accounts.throttling import (
@@ -41,6 +41,7 @@ class ApiKeyAuth(APIKeyHeader):
             return None
         request.account = api_key.account
         request.api_key = api_key
+        acting_api_key.set(api_key)  # the ledger names it; reset after the request
         return api_key
 
 

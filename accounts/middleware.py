@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.apikeys import acting_api_key
 from accounts.errors import DomainError, NotFound
 from accounts.inputs import is_storable
 from accounts.selectors import membership_get
@@ -27,6 +28,8 @@ class CurrentAccountMiddleware:
 
     A user with several accounts switches with `accounts:switch`; an account id in
     the session that the user no longer belongs to falls back to their first one.
+    The API key an API request authenticates with is forgotten when it ends, so
+    the next request served by the same thread does not inherit it.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -42,7 +45,11 @@ class CurrentAccountMiddleware:
             if membership is not None:
                 request.membership = membership
                 request.account = membership.account
-        return self.get_response(request)
+        token = acting_api_key.set(None)
+        try:
+            return self.get_response(request)
+        finally:
+            acting_api_key.reset(token)
 
 
 class DomainErrorMiddleware:

@@ -23,7 +23,9 @@ def test_contacts_found_without_their_accents(account):
     )
     found = contacts_search(contact_list.contacts.all(), query="niccolo", region="IT")
     assert [c.first_name for c in found] == ["Niccolò"]
-    accented = contacts_search(contact_list.contacts.all(), query="NICCOLÒ", region="IT")
+    accented = contacts_search(
+        contact_list.contacts.all(), query="NICCOLÒ", region="IT"
+    )
     assert [c.first_name for c in accented] == ["Niccolò"]
 
 
