@@ -44,6 +44,7 @@ EDITABLE_FIELDS = (
     "fallback_text",
     "simulation",
     "goal_contact_count",
+    "include_landlines",
 )
 
 

@@ -19,6 +19,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
+from accounts.inputs import MAX_INT
 from accounts.models import Account
 from campaigns.models import Campaign
 from campaigns.recurrence import DAYS, weekly_rule
@@ -144,6 +145,15 @@ class RecipientsForm(forms.Form):
         min_value=1,
         required=False,
         help_text=_("Optional: the first N valid recipients of the list."),
+        max_value=MAX_INT,
+    )
+    include_landlines = forms.BooleanField(
+        label=_("Send to landlines too"),
+        required=False,
+        help_text=_(
+            "Off by default: an SMS to a fixed-line number usually does not arrive, "
+            "so landlines are left out and not charged."
+        ),
     )
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ from django.db.models.fields.json import KT
 
 from accounts.money import to_cents
 from campaigns.models import Campaign
-from contacts.models import Contact, ContactStatus
+from contacts.models import Contact, ContactStatus, NumberType
 from contacts.selectors import sendable_contacts, suppressed_q
 from messaging import segments
 from messaging.models import Channel
@@ -30,10 +30,13 @@ CONTACT_FIELDS = ("first_name", "last_name", "phone")
 
 
 def recipients(campaign: Campaign) -> QuerySet[Contact]:
-    """The contacts a campaign goes to: valid, not suppressed, capped by the goal."""
+    """The contacts a campaign goes to: valid, not suppressed, landlines only when
+    asked for, capped by the goal."""
     chosen = sendable_contacts(
         account=campaign.account_id, contact_list=campaign.contact_list_id
     )
+    if not campaign.include_landlines:
+        chosen = chosen.exclude(number_type=NumberType.FIXED)
     if campaign.goal_contact_count:
         first = chosen.order_by("id").values("id")[: campaign.goal_contact_count]
         chosen = Contact.objects.filter(id__in=Subquery(first))
@@ -103,17 +106,39 @@ def quote_calculate(campaign: Campaign) -> Quote:
             & suppressed_q(account=campaign.account_id),
         ),
     )
+    # Who may be messaged, by number type (phonenumbers' verdict at import).
+    types = dict(
+        sendable_contacts(
+            account=campaign.account_id, contact_list=campaign.contact_list_id
+        )
+        .order_by()
+        .values_list("number_type")
+        .annotate(n=Count("id"))
+    )
+    number_types = {
+        "mobile": types.get(NumberType.MOBILE, 0),
+        "fixed": types.get(NumberType.FIXED, 0),
+        "unknown": sum(
+            n for kind, n in types.items() if kind not in {"mobile", "fixed"}
+        ),
+    }
+    landlines_excluded = 0 if campaign.include_landlines else number_types["fixed"]
     valid = (
         counts["total"]
         - counts["malformed"]
         - counts["duplicates"]
         - counts["blacklisted"]
+        - landlines_excluded
     )
     chosen = recipients(campaign)
 
     is_sms = campaign.channel == Channel.SMS
     personalized = is_sms and bool(placeholders(campaign.text))
-    insights: dict = {"personalized": personalized}
+    insights: dict = {
+        "personalized": personalized,
+        "numberTypes": number_types,
+        "landlinesExcluded": landlines_excluded,
+    }
     if personalized:
         tally, alternatives, histogram, encoding = _personalized_parts(
             campaign, chosen, insights

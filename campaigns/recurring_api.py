@@ -135,6 +135,7 @@ def recurring_out(
         "fallbackText": recurring.fallback_text,
         "simulation": recurring.simulation,
         "goalContactCount": recurring.goal_contact_count,
+        "includeLandlines": recurring.include_landlines,
         "rrule": recurring.rrule,
         "timezone": recurring.timezone,
         "schedule": describe(recurring.rrule),

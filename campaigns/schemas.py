@@ -88,6 +88,11 @@ class CampaignIn(Schema):
         None, description="At most a year ahead; without offset: the account's zone"
     )
     goalContactCount: int | None = Field(None, ge=1, le=MAX_INT)
+    includeLandlines: bool | None = Field(
+        None,
+        description="Also send to fixed-line numbers (default false: an SMS to a "
+        "landline usually does not arrive, so they are left out and not charged)",
+    )
 
 
 class CalculateIn(Schema):
@@ -124,6 +129,7 @@ class SettingsOut(Schema):
     fallbackText: str
     simulation: bool
     goalContactCount: int | None
+    includeLandlines: bool
 
 
 class CampaignOut(SettingsOut):
@@ -152,6 +158,14 @@ class CampaignOut(SettingsOut):
     occurrenceAt: datetime | None = Field(description="The run it was made for")
 
 
+class NumberTypes(Schema):
+    """Recipients that may be messaged, by what phonenumbers says the number is."""
+
+    mobile: int
+    fixed: int
+    unknown: int
+
+
 class CountryCost(Schema):
     """One destination of a quote; amounts are JSON numbers like every amount."""
 
@@ -168,8 +182,12 @@ class CalculateOut(Schema):
     validRecipients: int
     invalidRecipients: int = Field(
         description="totalRecipients - validRecipients: malformed + duplicate + "
-        "opted out or blacklisted (UC-006)"
+        "opted out or blacklisted (UC-006) + landlines left out"
     )
+    landlineRecipients: int = Field(
+        description="Valid fixed-line numbers left out (0 with includeLandlines)"
+    )
+    numberTypes: NumberTypes
     malformedRecipients: int
     duplicateRecipients: int
     blacklistedRecipients: int
@@ -257,6 +275,7 @@ _SIMPLE = {
     "simulation": "simulation",
     "sendImmediately": "send_immediately",
     "goalContactCount": "goal_contact_count",
+    "includeLandlines": "include_landlines",
 }
 
 
@@ -329,6 +348,7 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "scheduledTime": campaign.scheduled_at,
         "scheduledDate": campaign.scheduled_at,
         "goalContactCount": campaign.goal_contact_count,
+        "includeLandlines": campaign.include_landlines,
         "createdAt": campaign.created_at,
         "updatedAt": campaign.updated_at,
         "configuredAt": campaign.configured_at,
@@ -387,6 +407,10 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "duplicateRecipients": campaign.duplicate_recipients,
         "blacklistedRecipients": campaign.blacklisted_recipients,
         "excludedRecipients": campaign.invalid_recipients,
+        "landlineRecipients": quote["insights"].get("landlinesExcluded", 0),
+        "numberTypes": quote["insights"].get(
+            "numberTypes", {"mobile": 0, "fixed": 0, "unknown": 0}
+        ),
         "estimatedParts": campaign.estimated_parts,
         "encoding": campaign.encoding,
         "partsPerMessage": campaign.parts_per_message,

@@ -59,6 +59,7 @@ class CampaignSettings(TypedDict, total=False):
     send_immediately: bool
     scheduled_at: datetime | None
     goal_contact_count: int | None
+    include_landlines: bool
 
 
 SETTINGS_FIELDS = tuple(CampaignSettings.__annotations__)

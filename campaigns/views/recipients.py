@@ -32,6 +32,7 @@ def campaign_recipients(request: AccountRequest, pk: int) -> HttpResponse:
     initial = {
         "contact_list": campaign.contact_list,
         "goal_contact_count": campaign.goal_contact_count,
+        "include_landlines": campaign.include_landlines,
     }
     data = request.POST if request.method == "POST" else None
     form = RecipientsForm(data, initial=initial, account=request.account)
