@@ -345,6 +345,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contacts.requeue_stalled_imports",
         "schedule": 300.0,
     },
+    "drop-abandoned-lists": {
+        "task": "contacts.drop_abandoned_lists",
+        "schedule": 3600.0,
+    },
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
     "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
     "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
