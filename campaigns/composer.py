@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from campaigns.quotes import CONTACT_FIELDS
 from campaigns.selectors import preview_contacts
@@ -23,12 +24,14 @@ from messaging.personalization import placeholders, render
 
 @dataclass(frozen=True)
 class Culprit:
-    """A character that forces UCS-2, with its Unicode name and how often it occurs."""
+    """A character that forces UCS-2: what it is, in the user's language, and how
+    often it occurs. `unicode_name` is the standard's English name (a tooltip)."""
 
     char: str
     name: str
     count: int
     replacement: str | None  # the GSM-7 look-alike, when there is one
+    unicode_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,30 @@ def counter_for(
     )
 
 
+def describe_char(char: str) -> str:
+    """A short description of a character GSM-7 lacks, in the active language.
+
+    Unicode's names are English only ("Wrapped Present"); what the marketer
+    needs is the kind of character, next to the character itself.
+    """
+    category = unicodedata.category(char)
+    if category in {"Pi", "Pf"} or char in "\u201a\u201e":  # low-9 quotes are Ps
+        return _("curly quote")
+    if category == "Pd":
+        return _("long dash")
+    if category.startswith("Z") or char in "\u200b\u2060\ufeff":
+        return _("special space")
+    if category in {"So", "Sk", "Cs"} or ord(char) > 0xFFFF:
+        return _("emoji or symbol")
+    if category.startswith("L"):
+        return _("letter GSM-7 lacks")
+    if category.startswith("P"):
+        return _("punctuation mark GSM-7 lacks")
+    if category.startswith("S"):
+        return _("symbol GSM-7 lacks")
+    return _("character GSM-7 lacks")
+
+
 def _culprits(text: str, info: segments.SmsInfo) -> list[Culprit]:
     counts: dict[str, int] = {}
     for _index, char in info.ucs2_chars:
@@ -145,9 +172,10 @@ def _culprits(text: str, info: segments.SmsInfo) -> list[Culprit]:
     return [
         Culprit(
             char=char,
-            name=unicodedata.name(char, f"U+{ord(char):04X}").title(),
+            name=describe_char(char),
             count=n,
             replacement=segments.LOOKALIKES.get(char),
+            unicode_name=unicodedata.name(char, f"U+{ord(char):04X}").title(),
         )
         for char, n in counts.items()
     ]

@@ -138,3 +138,11 @@ def test_replace_lookalikes_rewrites_the_text_unsaved(client_logged, sms):
 
 def test_counting_needs_post(client_logged, sms):
     assert client_logged.get(f"/campaigns/{sms.pk}/counter/").status_code == 405
+
+
+def test_culprits_are_described_in_the_users_language(client_logged, sms):
+    """Not Unicode's English name as text: the kind of character, translated."""
+    html = count(client_logged, sms, "Auguri \U0001f381 e L\u2019offerta")
+    assert "emoji or symbol" in html
+    assert "curly quote" in html
+    assert 'title="Wrapped Present"' in html

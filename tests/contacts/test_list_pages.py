@@ -209,3 +209,15 @@ def test_export_xlsx_keeps_every_value_as_text(client_logged, account):
     ]
     assert values[7:] == ["=1+1", "Rossi", "007"]
     assert {c.data_type for c in rows[1] if c.value is not None} == {"s"}
+
+
+def test_country_names_come_from_cldr():
+    """Babel's CLDR names, in the user's language."""
+    from django.utils import translation
+
+    from contacts.regions import country_name, region_choices
+
+    assert country_name("SB", "it") == "Isole Salomone"
+    assert country_name("AC", "it") == "Isola Ascensione"
+    with translation.override("it"):
+        assert ("SB", "Isole Salomone (+677)") in region_choices()

@@ -80,7 +80,7 @@ def test_full_flow_from_file_to_summary(
         reverse("contacts:import_errors", args=[contact_import.pk])
     )
     lines = b"".join(report.streaming_content).decode().splitlines()
-    assert lines[0] == "\ufeffrow,value,reason,first name,last name"
+    assert lines[0] == "\ufeffrow,value,reason,opted out,first name,last name"
     assert len(lines) == 6
 
 
