@@ -208,6 +208,8 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
 # Uploads: contact files are streamed to disk, never held in memory.
+# Below this available credit the top bar's credit pill turns to a warning.
+CREDIT_LOW_THRESHOLD = os.environ.get("CREDIT_LOW_THRESHOLD", "10")
 CONTACT_UPLOAD_MAX_BYTES = int(os.environ.get("CONTACT_UPLOAD_MAX_BYTES", 100 * 2**20))
 CONTACT_UPLOAD_MAX_ROWS = int(os.environ.get("CONTACT_UPLOAD_MAX_ROWS", 1_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20

@@ -14,6 +14,17 @@ from campaigns.selectors import campaign_events_for_account
 from campaigns.states import Status
 from contacts.selectors import import_activity_text, imports_for_account
 
+# What a marketer follows in the feed; drafts, edits and quotes are the wizard's
+# internal steps and would bury these.
+MILESTONES = (
+    Status.SCHEDULED,
+    Status.CONFIRMED,
+    Status.SENDING,
+    Status.PAUSED,
+    Status.COMPLETED,
+    Status.CANCELED,
+)
+
 
 @dataclass(frozen=True)
 class ActivityItem:
@@ -44,7 +55,9 @@ def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
             % {"name": event.campaign.name, "status": Status(event.to_status).label},
             url=event.campaign.get_absolute_url(),
         )
-        for event in campaign_events_for_account(account=account, limit=limit)
+        for event in campaign_events_for_account(
+            account=account, limit=limit, statuses=MILESTONES
+        )
     ]
     items += [
         ActivityItem(
