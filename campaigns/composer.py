@@ -59,6 +59,18 @@ class Counter:
         return min(counts), max(counts)
 
     @property
+    def longest(self) -> segments.SmsInfo | None:
+        """The message the counter speaks for: with fields, the longest previewed
+        recipient's (most parts, then fewest characters left), else the text's.
+
+        "Left in this part" for the fixed text alone promised room that the
+        recipients' own names then used up.
+        """
+        if not self.samples:
+            return self.info
+        return max(self.samples, key=lambda info: (info.parts, -info.remaining))
+
+    @property
     def is_ucs2_by_data(self) -> bool:
         """The template is GSM-7 but some contacts' own values need UCS-2."""
         return (
@@ -80,10 +92,11 @@ class Counter:
         """How full the current part is, for the meter."""
         if self.info is None:
             return min(100, 100 * self.characters // self.max_chars)
-        if not self.info.parts:
+        info = self.longest or self.info
+        if not info.parts:
             return 0
-        used = self.info.per_part - self.info.remaining
-        return 100 * used // self.info.per_part
+        used = info.per_part - info.remaining
+        return 100 * used // info.per_part
 
     @property
     def too_long(self) -> bool:
@@ -123,7 +136,10 @@ def counter_for(
     if culprits and not unicode:
         replaced = segments.replace_lookalikes(fixed_text)
         if replaced != fixed_text:
-            fixed = segments.analyze(replaced, max_parts=max_parts)
+            candidate = segments.analyze(replaced, max_parts=max_parts)
+            # Offered only when it changes what is sent: the encoding or the parts.
+            if (candidate.encoding, candidate.parts) != (info.encoding, info.parts):
+                fixed = candidate
     doubled = []
     if info.encoding == "GSM-7":
         doubled = sorted({c for c in fixed_text if c in segments.GSM_EXTENSION})
