@@ -29,6 +29,14 @@ from messaging.pricing import PriceBook, estimated_duration
 CONTACT_FIELDS = ("first_name", "last_name", "phone")
 
 
+def without_ucs2(text: str) -> str:
+    """The text with look-alikes replaced and every other character GSM-7 lacks
+    (emoji, symbols) removed: the cheapest GSM-7 spelling of the fixed text."""
+    return "".join(
+        char for char in segments.replace_lookalikes(text) if segments.is_gsm7(char)
+    )
+
+
 def recipients(campaign: Campaign) -> QuerySet[Contact]:
     """The contacts a campaign goes to: valid, not suppressed, landlines only when
     asked for, capped by the goal."""
@@ -166,6 +174,13 @@ def quote_calculate(campaign: Campaign) -> Quote:
                 alternatives["lookalikes"] = _Tally(
                     Counter({c: n * fixed_parts for c, n in by_country.items()})
                 )
+            stripped = without_ucs2(campaign.text)
+            if stripped not in {fixed, campaign.text}:
+                stripped_parts = segments.analyze(stripped).parts
+                alternatives["removal"] = _Tally(
+                    Counter({c: n * stripped_parts for c, n in by_country.items()})
+                )
+                insights["removal"] = {"chars": _removed(fixed)}
 
     parts = sum(tally.parts_by_country.values())
     recipients_count = sum(histogram.values())
@@ -231,12 +246,14 @@ def _personalized_parts(
     static_gsm = segments.is_gsm7("".join(pieces(text)[::2]))
     names = placeholders(text)
     try_lookalikes = fixed_text != text and not unicode
+    stripped_text = without_ucs2(text)
+    try_removal = stripped_text not in {fixed_text, text} and not unicode
     try_transliteration = (
         not campaign.transliterate_fields and not unicode and static_gsm
     )
 
     tally, histogram, encodings = _Tally(), Counter(), Counter()
-    transliterated, lookalikes = _Tally(), _Tally()
+    transliterated, lookalikes, removal = _Tally(), _Tally(), _Tally()
     ucs2_fields: Counter = Counter()
     empty_fields: Counter = Counter()
     ucs2_recipients = transliteration_helps = 0
@@ -270,6 +287,10 @@ def _personalized_parts(
             lookalikes.parts_by_country[country] += segments.parts(
                 render(fixed_text, values)
             )
+        if try_removal:
+            removal.parts_by_country[country] += segments.parts(
+                render(stripped_text, values)
+            )
 
     alternatives: dict[str, _Tally] = {}
     if try_transliteration and transliteration_helps:
@@ -278,12 +299,21 @@ def _personalized_parts(
     if try_lookalikes:
         alternatives["lookalikes"] = lookalikes
         insights["lookalikes"] = {}
+    if try_removal:
+        alternatives["removal"] = removal
+        insights["removal"] = {"chars": _removed(fixed_text)}
     insights["ucs2Recipients"] = ucs2_recipients
     insights["ucs2Fields"] = dict(ucs2_fields)
     insights["emptyFields"] = dict(empty_fields)
     insights["fields"] = names
     encoding = "MIXED" if len(encodings) > 1 else next(iter(encodings), "GSM-7")
     return tally, alternatives, histogram, encoding
+
+
+def _removed(text: str) -> list[str]:
+    """The characters `without_ucs2` takes out of `text` (look-alikes already
+    replaced), each once."""
+    return sorted({char for char in text if not segments.is_gsm7(char)})
 
 
 def _field_rows(
