@@ -192,7 +192,9 @@ def test_a_test_send_goes_now_personalised_and_charged(account, api):
     )
     assert bad.json() == {
         "status": "fail",
-        "data": {"phoneNumbers": "ciao is not a valid number: it does not look like a phone number."},
+        "data": {
+            "phoneNumbers": "ciao is not a valid number: it does not look like a phone number."
+        },
     }
 
 
@@ -204,7 +206,10 @@ def test_the_cost_step_sends_a_test_and_shows_its_status(account, client_logged)
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 422
-    assert "ciao is not a valid number: it does not look like a phone number." in response.content.decode()
+    assert (
+        "ciao is not a valid number: it does not look like a phone number."
+        in response.content.decode()
+    )
     response = client_logged.post(
         f"/campaigns/{campaign.pk}/test/",
         {"phone_numbers": "+39 333 000 0001"},
