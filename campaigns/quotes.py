@@ -25,6 +25,8 @@ from messaging.models import Channel
 from messaging.personalization import pieces, placeholders, render
 from messaging.pricing import PriceBook, estimated_duration
 
+# Recipients the cost step names among those whose own data needs UCS-2.
+UCS2_EXAMPLES = 5
 # Fields every contact has; a list's attribute keys add to them.
 CONTACT_FIELDS = ("first_name", "last_name", "phone")
 
@@ -257,9 +259,10 @@ def _personalized_parts(
     ucs2_fields: Counter = Counter()
     empty_fields: Counter = Counter()
     ucs2_recipients = transliteration_helps = 0
-    for country, *fields in _field_rows(campaign, chosen, names).iterator(
-        chunk_size=5000
-    ):
+    ucs2_examples: list[int] = []
+    for contact_id, country, *fields in _field_rows(
+        campaign, chosen, names, leading=("id",)
+    ).iterator(chunk_size=5000):
         values = dict(zip(names, fields, strict=True))
         if campaign.transliterate_fields:
             values = {k: segments.transliterate(v or "") for k, v in values.items()}
@@ -275,6 +278,8 @@ def _personalized_parts(
         alt_parts = n
         if static_gsm and not gsm and not unicode:
             ucs2_recipients += 1
+            if len(ucs2_examples) < UCS2_EXAMPLES:
+                ucs2_examples.append(contact_id)
             for name in names:
                 if not segments.is_gsm7(values.get(name) or ""):
                     ucs2_fields[name] += 1
@@ -303,11 +308,21 @@ def _personalized_parts(
         alternatives["removal"] = removal
         insights["removal"] = {"chars": _removed(fixed_text)}
     insights["ucs2Recipients"] = ucs2_recipients
+    insights["ucs2Examples"] = _who(ucs2_examples)
     insights["ucs2Fields"] = dict(ucs2_fields)
     insights["emptyFields"] = dict(empty_fields)
     insights["fields"] = names
     encoding = "MIXED" if len(encodings) > 1 else next(iter(encodings), "GSM-7")
     return tally, alternatives, histogram, encoding
+
+
+def _who(contact_ids: list[int]) -> list[str]:
+    """How the marketer knows these contacts: their name, else their number."""
+    rows = Contact.objects.filter(id__in=contact_ids).order_by("id")
+    return [
+        f"{first} {last}".strip() or phone
+        for first, last, phone in rows.values_list("first_name", "last_name", "phone")
+    ]
 
 
 def _removed(text: str) -> list[str]:

@@ -61,6 +61,8 @@ def test_personalization_warnings_and_saving(client_logged, account):
     html = client_logged.get(f"/campaigns/{campaign.pk}/cost/").content.decode()
     assert "4 recipients get UCS-2 because of their own data." in html
     assert "<code>first_name</code> (4)" in html
+    # Named, so the marketer knows whose data it is.
+    assert "For example: Èlia Rossi, Èlia Rossi, Èlia Rossi, Èlia Rossi" in html
     assert "saves 0.14 EUR" in html
     assert "1 part" in html
     assert "2 parts" in html
