@@ -231,3 +231,49 @@ def test_migration_repairs_a_time_python_cannot_read(client_logged, account):
     campaign.refresh_from_db()
     assert campaign.scheduled_at == datetime(9999, 12, 30, tzinfo=UTC)
     assert client_logged.get(f"/campaigns/{campaign.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rrule": "FREQ=WEEKLY\u0000"}, "rrule"),
+        ({"timezone": "Europe/" + "x" * 100}, "timezone"),
+        ({"startsAt": "9999-12-31T23:59:59-14:00"}, "startsAt"),
+    ],
+)
+def test_recurring_fields_are_bounded_too(api, contact_list, body, field):
+    base = {
+        "name": "Weekly",
+        "sender": "Shop",
+        "text": "Ciao",
+        "contactListId": contact_list.pk,
+        "rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0",
+    }
+    response = api.post("/api/partner-gateway/v1/recurring-campaigns", {**base, **body})
+    assert response.status_code == 400, response.content
+    assert field in response.json()["data"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "nul\u0000"},
+        {"name": "ok", "description": "\u0000"},
+    ],
+)
+def test_contact_list_fields_refuse_nul(api, body):
+    response = api.post("/api/partner-gateway/v1/contact-lists", body)
+    assert response.status_code == 400
+    assert response.json()["status"] == "fail"
+
+
+def test_contacts_refuse_nul_in_names_and_attributes(api, account):
+    created = api.post("/api/partner-gateway/v1/contact-lists", {"name": "L"}).json()
+    url = f"/api/partner-gateway/v1/contact-lists/{created['id']}/contacts"
+    for contact in (
+        {"phoneNumber": "+393331234567", "firstName": "A\u0000"},
+        {"phoneNumber": "+393331234567", "attributes": {"code": "\u0000"}},
+        {"phoneNumber": "+393331234567", "attributes": {"c\u0000": "x"}},
+    ):
+        response = api.post(url, {"contacts": [contact]})
+        assert response.status_code == 400, (contact, response.content)
