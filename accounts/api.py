@@ -11,7 +11,7 @@ from ninja.security import APIKeyHeader
 
 from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
-from accounts.apikeys import apikey_authenticate
+from accounts.apikeys import acting_api_key, apikey_authenticate
 from accounts.errors import TooManyAttempts
 from accounts.money import to_cents
 from accounts.services import account_send_window_set
@@ -44,6 +44,7 @@ class ApiKeyAuth(APIKeyHeader):
             return None
         request.account = api_key.account
         request.api_key = api_key
+        acting_api_key.set(api_key)  # the ledger names it; reset after the request
         return api_key
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db.models import Q
@@ -14,6 +15,11 @@ from accounts.models import Account, ApiKey
 KEY_PREFIX = "mgf_"
 # Writing last_used on every request would turn each API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The key that authenticated the request being served, for the ledger: credit
+# moves deep inside campaign services, which know a user (`actor`) but not how
+# the request came in. Set by the API's authentication, cleared after every
+# request by `CurrentAccountMiddleware`, never set in workers.
+acting_api_key: ContextVar[ApiKey | None] = ContextVar("acting_api_key", default=None)
 
 
 def _hash(raw_key: str) -> str:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and credit")
+
+    def ready(self) -> None:
+        from accounts import search  # noqa: F401  registers SQLite's unaccent

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Round
 
+from accounts.apikeys import acting_api_key
 from accounts.error_codes import AccountErrorCode
 from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account, LedgerEntry
@@ -81,6 +82,7 @@ def _move(
             reference=reference,
             note=note,
             actor=actor,
+            api_key=acting_api_key.get(),
         )
 
 

@@ -128,6 +128,15 @@ class LedgerEntry(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     actor = user_field()
+    # The key of the API request that made the movement (`accounts.apikeys.acting_api_key`).
+    api_key = models.ForeignKey(
+        "ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API key"),
+    )
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:

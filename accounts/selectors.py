@@ -28,7 +28,7 @@ def ledger_for_account(*, account: Account) -> QuerySet[LedgerEntry]:
     """The account's credit history, newest first."""
     return (
         LedgerEntry.objects.filter(account=account)
-        .select_related("actor")
+        .select_related("actor", "api_key")
         .order_by("-id")
     )
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.dates import format_when
 from accounts.errors import DomainError
 from accounts.forms import add_domain_errors
 from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
@@ -43,6 +44,7 @@ EDITABLE_FIELDS = (
     "fallback_text",
     "simulation",
     "goal_contact_count",
+    "include_landlines",
 )
 
 
@@ -103,7 +105,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "recipient_count",
         "estimated_cost",
         "reserved_amount",
-        "scheduled_at",
+        "scheduled",
         "created_at",
     ]
     list_filter = [
@@ -127,7 +129,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "channel",
         "status",
         "send_immediately",
-        "scheduled_at",
+        "scheduled",
         "total_recipients",
         "valid_recipients",
         "malformed_recipients",
@@ -144,6 +146,11 @@ class CampaignAdmin(admin.ModelAdmin):
         "confirmed_at",
         "canceled_at",
     ]
+
+    @admin.display(description=_("scheduled time"), ordering="scheduled_at")
+    def scheduled(self, obj: Campaign) -> str:
+        """Through the one formatter, which shows even a time no zone can hold."""
+        return format_when(obj.scheduled_at) or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Campaigns start in the wizard or the API, which own their lifecycle."""

@@ -61,6 +61,7 @@ MAX_ID = 2**63 - 1
 ERRORS = {400: Fail, 401: Fail, 402: Fail, 404: Fail, 409: Fail}
 # A schedule stored at creation is checked at confirm: an empty confirm body names
 # it as the guide's create did; a body naming neither uses UC-006's confirm field.
+CHANNEL_CHOICES_MESSAGE = "Channel must be SMS, RCS or WHATSAPP (any case)."
 CONFIRM_NAMES = {**API_NAMES, "scheduled_at": ("scheduledDate", "scheduledTime")}
 
 
@@ -80,6 +81,8 @@ def campaign_list(request: HttpRequest, filters: Query[ListFilters]):
     status = filters.status.upper()
     if status and status not in CampaignStatus.values:
         raise DomainError({"status": "Use one of " + ", ".join(CampaignStatus.values)})
+    if filters.channel and filters.channel.upper() not in Channel.values:
+        raise DomainError({"channel": CHANNEL_CHOICES_MESSAGE})
     campaigns = campaigns_for_account(
         account=request.account,
         status=status,

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from campaigns.quotes import CONTACT_FIELDS
 from campaigns.selectors import preview_contacts
@@ -23,12 +24,14 @@ from messaging.personalization import placeholders, render
 
 @dataclass(frozen=True)
 class Culprit:
-    """A character that forces UCS-2, with its Unicode name and how often it occurs."""
+    """A character that forces UCS-2: what it is, in the user's language, and how
+    often it occurs. `unicode_name` is the standard's English name (a tooltip)."""
 
     char: str
     name: str
     count: int
     replacement: str | None  # the GSM-7 look-alike, when there is one
+    unicode_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,18 @@ class Counter:
         return min(counts), max(counts)
 
     @property
+    def longest(self) -> segments.SmsInfo | None:
+        """The message the counter speaks for: with fields, the longest previewed
+        recipient's (most parts, then fewest characters left), else the text's.
+
+        "Left in this part" for the fixed text alone promised room that the
+        recipients' own names then used up.
+        """
+        if not self.samples:
+            return self.info
+        return max(self.samples, key=lambda info: (info.parts, -info.remaining))
+
+    @property
     def is_ucs2_by_data(self) -> bool:
         """The template is GSM-7 but some contacts' own values need UCS-2."""
         return (
@@ -77,10 +92,11 @@ class Counter:
         """How full the current part is, for the meter."""
         if self.info is None:
             return min(100, 100 * self.characters // self.max_chars)
-        if not self.info.parts:
+        info = self.longest or self.info
+        if not info.parts:
             return 0
-        used = self.info.per_part - self.info.remaining
-        return 100 * used // self.info.per_part
+        used = info.per_part - info.remaining
+        return 100 * used // info.per_part
 
     @property
     def too_long(self) -> bool:
@@ -120,7 +136,10 @@ def counter_for(
     if culprits and not unicode:
         replaced = segments.replace_lookalikes(fixed_text)
         if replaced != fixed_text:
-            fixed = segments.analyze(replaced, max_parts=max_parts)
+            candidate = segments.analyze(replaced, max_parts=max_parts)
+            # Offered only when it changes what is sent: the encoding or the parts.
+            if (candidate.encoding, candidate.parts) != (info.encoding, info.parts):
+                fixed = candidate
     doubled = []
     if info.encoding == "GSM-7":
         doubled = sorted({c for c in fixed_text if c in segments.GSM_EXTENSION})
@@ -138,6 +157,30 @@ def counter_for(
     )
 
 
+def describe_char(char: str) -> str:
+    """A short description of a character GSM-7 lacks, in the active language.
+
+    Unicode's names are English only ("Wrapped Present"); what the marketer
+    needs is the kind of character, next to the character itself.
+    """
+    category = unicodedata.category(char)
+    if category in {"Pi", "Pf"} or char in "\u201a\u201e":  # low-9 quotes are Ps
+        return _("curly quote")
+    if category == "Pd":
+        return _("long dash")
+    if category.startswith("Z") or char in "\u200b\u2060\ufeff":
+        return _("special space")
+    if category in {"So", "Sk", "Cs"} or ord(char) > 0xFFFF:
+        return _("emoji or symbol")
+    if category.startswith("L"):
+        return _("letter GSM-7 lacks")
+    if category.startswith("P"):
+        return _("punctuation mark GSM-7 lacks")
+    if category.startswith("S"):
+        return _("symbol GSM-7 lacks")
+    return _("character GSM-7 lacks")
+
+
 def _culprits(text: str, info: segments.SmsInfo) -> list[Culprit]:
     counts: dict[str, int] = {}
     for _index, char in info.ucs2_chars:
@@ -145,9 +188,10 @@ def _culprits(text: str, info: segments.SmsInfo) -> list[Culprit]:
     return [
         Culprit(
             char=char,
-            name=unicodedata.name(char, f"U+{ord(char):04X}").title(),
+            name=describe_char(char),
             count=n,
             replacement=segments.LOOKALIKES.get(char),
+            unicode_name=unicodedata.name(char, f"U+{ord(char):04X}").title(),
         )
         for char, n in counts.items()
     ]

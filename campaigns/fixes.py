@@ -16,6 +16,7 @@ from accounts.errors import DomainError
 from accounts.models import Account
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
+from campaigns.quotes import without_ucs2
 from campaigns.selectors import campaign_get
 from campaigns.services import CampaignSettings, campaign_calculate, campaign_update
 from messaging import segments
@@ -23,6 +24,7 @@ from messaging import segments
 # The keys match the quote's insights, which say what each fix would save.
 LOOKALIKES = "lookalikes"
 TRANSLITERATION = "transliteration"
+REMOVAL = "removal"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class FixResult:
 
 
 def campaign_apply_fix(*, account: Account, pk: int, fix: str, actor=None) -> FixResult:
-    """Replace the template's look-alikes or transliterate field values, and re-price.
+    """Replace the template's look-alikes, remove the characters that force UCS-2,
+    or transliterate field values, and re-price.
 
     The two steps are separate transactions on purpose: the calculation may read a
     million rows and must not hold the campaign lock. If it fails, the campaign is
@@ -46,6 +49,8 @@ def campaign_apply_fix(*, account: Account, pk: int, fix: str, actor=None) -> Fi
     campaign = campaign_get(account=account, pk=pk)
     if fix == LOOKALIKES:
         changes: CampaignSettings = {"text": segments.replace_lookalikes(campaign.text)}
+    elif fix == REMOVAL:
+        changes = {"text": without_ucs2(campaign.text)}
     elif fix == TRANSLITERATION:
         changes = {"transliterate_fields": True}
     else:

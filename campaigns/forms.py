@@ -19,6 +19,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
+from accounts.inputs import MAX_INT
 from accounts.models import Account
 from campaigns.models import Campaign
 from campaigns.recurrence import DAYS, weekly_rule
@@ -227,6 +228,15 @@ class RecipientsForm(forms.Form):
         min_value=1,
         required=False,
         help_text=_("Optional: the first N valid recipients of the list."),
+        max_value=MAX_INT,
+    )
+    include_landlines = forms.BooleanField(
+        label=_("Send to landlines too"),
+        required=False,
+        help_text=_(
+            "Off by default: an SMS to a fixed-line number usually does not arrive, "
+            "so landlines are left out and not charged."
+        ),
     )
 
     window_days = forms.MultipleChoiceField(
@@ -280,6 +290,7 @@ class RecipientsForm(forms.Form):
         return {
             "contact_list": campaign.contact_list,
             "goal_contact_count": campaign.goal_contact_count,
+            "include_landlines": campaign.include_landlines,
             "window_days": window.get("days", []),
             "window_from": window.get("from", "09:00"),
             "window_to": window.get("to", "20:00"),

@@ -46,6 +46,9 @@ class MessageSettings(models.Model):
     goal_contact_count = models.PositiveIntegerField(
         _("recipients cap"), null=True, blank=True
     )
+    # Landlines are valid numbers, but an SMS to one usually does not arrive:
+    # they are left out (and not charged) unless the marketer asks for them.
+    include_landlines = models.BooleanField(_("send to landlines too"), default=False)
 
     class Meta:
         abstract = True

@@ -18,7 +18,7 @@ from django.db.models.fields.json import KT
 
 from accounts.money import to_cents
 from campaigns.models import Campaign
-from contacts.models import Contact, ContactStatus
+from contacts.models import Contact, ContactStatus, NumberType
 from contacts.selectors import sendable_contacts, suppressed_q
 from messaging import segments
 from messaging.models import Channel
@@ -26,15 +26,28 @@ from messaging.personalization import pieces, placeholders, render
 from messaging.pricing import PriceBook, estimated_duration
 from messaging.whatsapp_templates import TemplateSend, template_send
 
+# Recipients the cost step names among those whose own data needs UCS-2.
+UCS2_EXAMPLES = 5
 # Fields every contact has; a list's attribute keys add to them.
 CONTACT_FIELDS = ("first_name", "last_name", "phone")
 
 
+def without_ucs2(text: str) -> str:
+    """The text with look-alikes replaced and every other character GSM-7 lacks
+    (emoji, symbols) removed: the cheapest GSM-7 spelling of the fixed text."""
+    return "".join(
+        char for char in segments.replace_lookalikes(text) if segments.is_gsm7(char)
+    )
+
+
 def recipients(campaign: Campaign) -> QuerySet[Contact]:
-    """The contacts a campaign goes to: valid, not suppressed, capped by the goal."""
+    """The contacts a campaign goes to: valid, not suppressed, landlines only when
+    asked for, capped by the goal."""
     chosen = sendable_contacts(
         account=campaign.account_id, contact_list=campaign.contact_list_id
     )
+    if not campaign.include_landlines:
+        chosen = chosen.exclude(number_type=NumberType.FIXED)
     if campaign.goal_contact_count:
         first = chosen.order_by("id").values("id")[: campaign.goal_contact_count]
         chosen = Contact.objects.filter(id__in=Subquery(first))
@@ -104,17 +117,39 @@ def quote_calculate(campaign: Campaign) -> Quote:
             & suppressed_q(account=campaign.account_id),
         ),
     )
+    # Who may be messaged, by number type (phonenumbers' verdict at import).
+    types = dict(
+        sendable_contacts(
+            account=campaign.account_id, contact_list=campaign.contact_list_id
+        )
+        .order_by()
+        .values_list("number_type")
+        .annotate(n=Count("id"))
+    )
+    number_types = {
+        "mobile": types.get(NumberType.MOBILE, 0),
+        "fixed": types.get(NumberType.FIXED, 0),
+        "unknown": sum(
+            n for kind, n in types.items() if kind not in {"mobile", "fixed"}
+        ),
+    }
+    landlines_excluded = 0 if campaign.include_landlines else number_types["fixed"]
     valid = (
         counts["total"]
         - counts["malformed"]
         - counts["duplicates"]
         - counts["blacklisted"]
+        - landlines_excluded
     )
     chosen = recipients(campaign)
 
     is_sms = campaign.channel == Channel.SMS
     personalized = is_sms and bool(placeholders(campaign.text))
-    insights: dict = {"personalized": personalized}
+    insights: dict = {
+        "personalized": personalized,
+        "numberTypes": number_types,
+        "landlinesExcluded": landlines_excluded,
+    }
     if personalized:
         tally, alternatives, histogram, encoding = _personalized_parts(
             campaign, chosen, insights
@@ -142,6 +177,13 @@ def quote_calculate(campaign: Campaign) -> Quote:
                 alternatives["lookalikes"] = _Tally(
                     Counter({c: n * fixed_parts for c, n in by_country.items()})
                 )
+            stripped = without_ucs2(campaign.text)
+            if stripped not in {fixed, campaign.text}:
+                stripped_parts = segments.analyze(stripped).parts
+                alternatives["removal"] = _Tally(
+                    Counter({c: n * stripped_parts for c, n in by_country.items()})
+                )
+                insights["removal"] = {"chars": _removed(fixed)}
 
     parts = sum(tally.parts_by_country.values())
     recipients_count = sum(histogram.values())
@@ -207,18 +249,21 @@ def _personalized_parts(
     static_gsm = segments.is_gsm7("".join(pieces(text)[::2]))
     names = placeholders(text)
     try_lookalikes = fixed_text != text and not unicode
+    stripped_text = without_ucs2(text)
+    try_removal = stripped_text not in {fixed_text, text} and not unicode
     try_transliteration = (
         not campaign.transliterate_fields and not unicode and static_gsm
     )
 
     tally, histogram, encodings = _Tally(), Counter(), Counter()
-    transliterated, lookalikes = _Tally(), _Tally()
+    transliterated, lookalikes, removal = _Tally(), _Tally(), _Tally()
     ucs2_fields: Counter = Counter()
     empty_fields: Counter = Counter()
     ucs2_recipients = transliteration_helps = 0
-    for country, *fields in _field_rows(campaign, chosen, names).iterator(
-        chunk_size=5000
-    ):
+    ucs2_examples: list[int] = []
+    for contact_id, country, *fields in _field_rows(
+        campaign, chosen, names, leading=("id",)
+    ).iterator(chunk_size=5000):
         values = dict(zip(names, fields, strict=True))
         if campaign.transliterate_fields:
             values = {k: segments.transliterate(v or "") for k, v in values.items()}
@@ -234,6 +279,8 @@ def _personalized_parts(
         alt_parts = n
         if static_gsm and not gsm and not unicode:
             ucs2_recipients += 1
+            if len(ucs2_examples) < UCS2_EXAMPLES:
+                ucs2_examples.append(contact_id)
             for name in names:
                 if not segments.is_gsm7(values.get(name) or ""):
                     ucs2_fields[name] += 1
@@ -246,6 +293,10 @@ def _personalized_parts(
             lookalikes.parts_by_country[country] += segments.parts(
                 render(fixed_text, values)
             )
+        if try_removal:
+            removal.parts_by_country[country] += segments.parts(
+                render(stripped_text, values)
+            )
 
     alternatives: dict[str, _Tally] = {}
     if try_transliteration and transliteration_helps:
@@ -254,12 +305,31 @@ def _personalized_parts(
     if try_lookalikes:
         alternatives["lookalikes"] = lookalikes
         insights["lookalikes"] = {}
+    if try_removal:
+        alternatives["removal"] = removal
+        insights["removal"] = {"chars": _removed(fixed_text)}
     insights["ucs2Recipients"] = ucs2_recipients
+    insights["ucs2Examples"] = _who(ucs2_examples)
     insights["ucs2Fields"] = dict(ucs2_fields)
     insights["emptyFields"] = dict(empty_fields)
     insights["fields"] = names
     encoding = "MIXED" if len(encodings) > 1 else next(iter(encodings), "GSM-7")
     return tally, alternatives, histogram, encoding
+
+
+def _who(contact_ids: list[int]) -> list[str]:
+    """How the marketer knows these contacts: their name, else their number."""
+    rows = Contact.objects.filter(id__in=contact_ids).order_by("id")
+    return [
+        f"{first} {last}".strip() or phone
+        for first, last, phone in rows.values_list("first_name", "last_name", "phone")
+    ]
+
+
+def _removed(text: str) -> list[str]:
+    """The characters `without_ucs2` takes out of `text` (look-alikes already
+    replaced), each once."""
+    return sorted({char for char in text if not segments.is_gsm7(char)})
 
 
 def _field_rows(

@@ -75,6 +75,7 @@ class RecurringSettings(TypedDict, total=False):
     fallback_text: str
     simulation: bool
     goal_contact_count: int | None
+    include_landlines: bool
     rrule: str
     timezone: str
     starts_at: datetime

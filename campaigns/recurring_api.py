@@ -20,6 +20,7 @@ from accounts.api import Fail
 from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
+from accounts.inputs import SafeDatetime, Text
 from accounts.models import Account
 from campaigns import recurring as services
 from campaigns.error_codes import CampaignErrorCode
@@ -45,16 +46,20 @@ RULE_HELP = "RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0"
 class RecurringIn(CampaignIn):
     """The campaign create fields and the schedule; all optional, for PUT."""
 
-    rrule: str | None = Field(None, description=RULE_HELP)
-    timezone: str | None = Field(
-        None, description="IANA time zone, e.g. Europe/Rome (default: the account's)"
+    rrule: Text | None = Field(None, max_length=1000, description=RULE_HELP)
+    timezone: Text | None = Field(
+        None,
+        max_length=64,
+        description="IANA time zone, e.g. Europe/Rome (default: the account's)",
     )
-    startsAt: datetime | None = Field(
+    startsAt: SafeDatetime | None = Field(
         None, description="DTSTART, no run before it (default: now)"
     )
-    endsAt: datetime | None = Field(None, description="No run after it")
-    status: str | None = Field(
-        None, description="PUT only: PAUSED pauses, ACTIVE resumes, ENDED ends"
+    endsAt: SafeDatetime | None = Field(None, description="No run after it")
+    status: Text | None = Field(
+        None,
+        max_length=20,
+        description="PUT only: PAUSED pauses, ACTIVE resumes, ENDED ends",
     )
 
 
@@ -135,6 +140,7 @@ def recurring_out(
         "fallbackText": recurring.fallback_text,
         "simulation": recurring.simulation,
         "goalContactCount": recurring.goal_contact_count,
+        "includeLandlines": recurring.include_landlines,
         "rrule": recurring.rrule,
         "timezone": recurring.timezone,
         "schedule": describe(recurring.rrule),

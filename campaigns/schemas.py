@@ -8,10 +8,9 @@ knows those spellings: services take `CampaignSettings` in the domain's names.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
@@ -23,6 +22,7 @@ from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticError
 
 from accounts.errors import DomainError
+from accounts.inputs import MAX_BIGINT, MAX_INT, SafeDatetime, Text, json_loads
 from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.canary import canary_state
@@ -35,35 +35,66 @@ from contacts.selectors import contact_lists_for_account
 from messaging.links import link_stats
 from messaging.models import Channel, Message
 
+# A list named by id (64-bit), "list_87" or its name (the guide's handles).
+ListRef = (
+    Annotated[int, Field(ge=0, le=MAX_BIGINT)] | Annotated[Text, Field(max_length=200)]
+)
+# Longest text a request may carry: any SMS of SMS_MAX_PARTS fits many times over.
+TEXT_MAX = 10_000
+
 
 class CampaignIn(Schema):
-    """Campaign settings; every field optional so PUT can change just some."""
+    """Campaign settings; every field optional so PUT can change just some.
+
+    Each field is bounded as its column is (`accounts.inputs`): text storable
+    and no longer than the column, counts 32-bit, dates storable anywhere.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str | None = None
-    description: str | None = None
-    channel: str | None = Field(None, description="sms, rcs or whatsapp (any case)")
-    sender: str | None = None
-    message: str | None = Field(
-        None, description="SMS text, or the template id for RCS/WhatsApp (guide)"
+    name: Text | None = Field(None, max_length=200)
+    description: Text | None = Field(None, max_length=TEXT_MAX)
+    channel: Text | None = Field(
+        None, max_length=20, description="SMS, RCS or WHATSAPP (any case)"
     )
-    text: str | None = Field(None, description="Message text (UC-006)")
-    templateId: str | None = None
-    templateVariables: dict[str, str] | None = None
-    contactList: int | str | None = Field(None, description="Contact list id (guide)")
-    contactListId: int | str | None = Field(
-        None, description="Contact list id (UC-006)"
+    sender: Text | None = Field(
+        None,
+        max_length=15,
+        description="Up to 11 letters and digits, or a number of up to 15 digits "
+        "(14 after a +)",
     )
+    message: Text | None = Field(
+        None,
+        max_length=TEXT_MAX,
+        description="SMS text, or the template id for RCS/WhatsApp (guide)",
+    )
+    text: Text | None = Field(
+        None, max_length=TEXT_MAX, description="Message text (UC-006)"
+    )
+    templateId: Text | None = Field(None, max_length=200)
+    templateVariables: dict[Text, Annotated[Text, Field(max_length=1000)]] | None = (
+        Field(None, max_length=50)
+    )
+    contactList: ListRef | None = Field(None, description="Contact list id (guide)")
+    contactListId: ListRef | None = Field(None, description="Contact list id (UC-006)")
     unicode: bool | None = None
     transliterateFields: bool | None = None
     fallback: bool | None = None
-    fallbackText: str | None = None
+    fallbackText: Text | None = Field(None, max_length=TEXT_MAX)
     simulation: bool | None = None
     sendImmediately: bool | None = None
-    scheduledTime: datetime | None = None
-    scheduledDate: datetime | None = None
-    goalContactCount: int | None = None
+    scheduledTime: SafeDatetime | None = Field(
+        None, description="At most a year ahead; without offset: the account's zone"
+    )
+    scheduledDate: SafeDatetime | None = Field(
+        None, description="At most a year ahead; without offset: the account's zone"
+    )
+    goalContactCount: int | None = Field(None, ge=1, le=MAX_INT)
+    includeLandlines: bool | None = Field(
+        None,
+        description="Also send to fixed-line numbers (default false: an SMS to a "
+        "landline usually does not arrive, so they are left out and not charged)",
+    )
     sendWindow: dict[str, Any] | None = Field(
         None,
         description='Local hours of each recipient: {"days": ["MO", ...], '
@@ -83,15 +114,15 @@ class CampaignIn(Schema):
 
 
 class CalculateIn(Schema):
-    goalContactCount: int | None = None
+    goalContactCount: int | None = Field(None, ge=1, le=MAX_INT)
 
 
 class ConfirmIn(Schema):
     model_config = ConfigDict(extra="ignore")
 
     sendImmediately: bool | None = None
-    scheduledDate: datetime | None = None
-    scheduledTime: datetime | None = None
+    scheduledDate: SafeDatetime | None = None
+    scheduledTime: SafeDatetime | None = None
     simulation: bool | None = None
 
 
@@ -116,6 +147,7 @@ class SettingsOut(Schema):
     fallbackText: str
     simulation: bool
     goalContactCount: int | None
+    includeLandlines: bool
 
 
 class CampaignOut(SettingsOut):
@@ -151,6 +183,23 @@ class CampaignOut(SettingsOut):
     occurrenceAt: datetime | None = Field(description="The run it was made for")
 
 
+class NumberTypes(Schema):
+    """Recipients that may be messaged, by what phonenumbers says the number is."""
+
+    mobile: int
+    fixed: int
+    unknown: int
+
+
+class CountryCost(Schema):
+    """One destination of a quote; amounts are JSON numbers like every amount."""
+
+    country: str
+    parts: int
+    unitPrice: Decimal
+    cost: Decimal = Field(description="Exact: the bill rounds its total once")
+
+
 class CalculateOut(Schema):
     id: int
     status: str
@@ -158,8 +207,12 @@ class CalculateOut(Schema):
     validRecipients: int
     invalidRecipients: int = Field(
         description="totalRecipients - validRecipients: malformed + duplicate + "
-        "opted out or blacklisted (UC-006)"
+        "opted out or blacklisted (UC-006) + landlines left out"
     )
+    landlineRecipients: int = Field(
+        description="Valid fixed-line numbers left out (0 with includeLandlines)"
+    )
+    numberTypes: NumberTypes
     malformedRecipients: int
     duplicateRecipients: int
     blacklistedRecipients: int
@@ -182,7 +235,7 @@ class CalculateOut(Schema):
         description="Pace (messagesPerSecond, limitedBy) and expected sends perHour"
     )
     calculatedAt: datetime
-    byCountry: list[dict]
+    byCountry: list[CountryCost]
     partsHistogram: dict[str, int]
     insights: dict
 
@@ -206,7 +259,7 @@ class PriceOut(Schema):
     sufficient: bool
     creditAfter: Decimal
     breakdown: dict[str, ChannelCost]
-    byCountry: list[dict]
+    byCountry: list[CountryCost]
 
 
 class ConfirmOut(Schema):
@@ -223,9 +276,9 @@ class ConfirmOut(Schema):
 
 
 class ListFilters(Schema):
-    status: str = ""
-    channel: str = ""
-    q: str = ""
+    status: Text = Field("", max_length=20)
+    channel: Text = Field("", max_length=20)
+    q: Text = Field("", max_length=200)
 
 
 def aware(account_tz: str, when: datetime | None) -> datetime | None:
@@ -257,6 +310,7 @@ _SIMPLE = {
     "sendImmediately": "send_immediately",
     "goalContactCount": "goal_contact_count",
     "trackLinks": "track_links",
+    "includeLandlines": "include_landlines",
 }
 # Fields where null is a value: it clears them.
 _NULLABLE = {
@@ -339,6 +393,7 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "scheduledTime": campaign.scheduled_at,
         "scheduledDate": campaign.scheduled_at,
         "goalContactCount": campaign.goal_contact_count,
+        "includeLandlines": campaign.include_landlines,
         "createdAt": campaign.created_at,
         "updatedAt": campaign.updated_at,
         "configuredAt": campaign.configured_at,
@@ -375,10 +430,9 @@ def optional_body(request: HttpRequest, schema: type[Schema]) -> Schema:
         "application/x-www-form-urlencoded",
     }:
         raw = b""  # a bodiless POST from a form-minded client
+    data = json_loads(raw) if raw else {}
     try:
-        return schema.model_validate(json.loads(raw) if raw else {})
-    except json.JSONDecodeError as exc:
-        raise DomainError({"body": "Malformed JSON"}) from exc
+        return schema.model_validate(data)
     except PydanticError as exc:
         raise ValidationError(exc.errors()) from exc
 
@@ -406,6 +460,10 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "duplicateRecipients": campaign.duplicate_recipients,
         "blacklistedRecipients": campaign.blacklisted_recipients,
         "excludedRecipients": campaign.invalid_recipients,
+        "landlineRecipients": quote["insights"].get("landlinesExcluded", 0),
+        "numberTypes": quote["insights"].get(
+            "numberTypes", {"mobile": 0, "fixed": 0, "unknown": 0}
+        ),
         "estimatedParts": campaign.estimated_parts,
         "encoding": campaign.encoding,
         "partsPerMessage": campaign.parts_per_message,
@@ -420,7 +478,18 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "calculatedAt": campaign.calculated_at,
         "byCountry": quote["byCountry"],
         "partsHistogram": quote["partsHistogram"],
-        "insights": quote["insights"],
+        "insights": insights_out(quote["insights"]),
+    }
+
+
+def insights_out(insights: dict[str, Any]) -> dict[str, Any]:
+    """The stored insights with each fix's saving as a number (stored as a string,
+    JSON having no decimal type)."""
+    return {
+        name: {**value, "saving": Decimal(value["saving"])}
+        if isinstance(value, dict) and "saving" in value
+        else value
+        for name, value in insights.items()
     }
 
 
@@ -604,7 +673,9 @@ def message_out(message: Message, *, clicked: datetime | None = None) -> dict[st
 
 class TestSendIn(Schema):
     # How many (1 to 5) is the service's to say, after the campaign is found.
-    phoneNumbers: list[str] = Field(default_factory=list, max_length=50)
+    phoneNumbers: list[Annotated[Text, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=50
+    )
 
 
 class TestSendOut(Schema):

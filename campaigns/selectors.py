@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from accounts.errors import DomainError, one_or_not_found
-from accounts.models import Account
+from accounts.models import Account, LedgerEntry, LedgerKind
+from accounts.money import to_cents
+from accounts.search import accent_insensitive
 from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
 from campaigns.states import ACTIVE, RecurringStatus, Status
 from contacts.models import Contact, ContactList, ContactStatus
@@ -32,27 +39,57 @@ def campaigns_for_account(
         campaigns = campaigns.filter(channel=channel.upper())
     if search:
         campaigns = campaigns.filter(
-            Q(name__icontains=search) | Q(description__icontains=search)
+            accent_insensitive(("name", "description"), search)
         )
     return campaigns.order_by("-created_at", "-id")
 
 
 def campaign_events_for_account(
-    *, account: Account, limit: int = 10
+    *, account: Account, limit: int = 10, statuses: Iterable[str] | None = None
 ) -> list[CampaignEvent]:
-    """The account's latest campaign transitions, newest first (dashboard activity)."""
+    """The account's latest campaign transitions, newest first (dashboard activity),
+    optionally only those into `statuses`."""
     events = CampaignEvent.objects.filter(campaign__account=account).select_related(
         "campaign"
     )
+    if statuses is not None:
+        events = events.filter(to_status__in=list(statuses))
     return list(events.order_by("-created_at", "-id")[:limit])
 
 
-def campaign_overview(*, account: Account) -> dict:
-    """What the dashboard card shows: active campaigns and the latest one."""
+def campaign_overview(*, account: Account, days: int = 30) -> dict:
+    """What a marketer checks first: campaigns running or scheduled, the latest
+    one, and over the last `days` messages sent, the share delivered and the spend.
+
+    Sent = handed to a route (any outcome after it), simulations left out as they
+    cost nothing; spend = what was captured from the credit. One aggregate each.
+    """
     campaigns = Campaign.objects.filter(account=account)
+    since = timezone.now() - timedelta(days=days)
+    counts = (
+        Message.objects.filter(account=account, submitted_at__gte=since)
+        .exclude(campaign__simulation=True)
+        .aggregate(
+            sent=Count("id"),
+            delivered=Count("id", filter=Q(status=MessageStatus.DELIVERED)),
+        )
+    )
+    spend = LedgerEntry.objects.filter(
+        account=account, kind=LedgerKind.CAPTURE, created_at__gte=since
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     return {
         "active": campaigns.filter(status__in=ACTIVE).count(),
+        "running": campaigns.filter(status=Status.SENDING).count(),
+        "scheduled": campaigns.filter(
+            status__in=[Status.SCHEDULED, Status.CONFIRMED]
+        ).count(),
         "last": campaigns.order_by("-created_at", "-id").first(),
+        "days": days,
+        "sent": counts["sent"],
+        "delivery_rate": counts["delivered"] / counts["sent"]
+        if counts["sent"]
+        else None,
+        "spend": to_cents(spend),
     }
 
 

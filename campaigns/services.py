@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.credit import credit_release, credit_reserve
 from accounts.errors import Conflict, DomainError
+from accounts.inputs import MAX_INT, within_a_year
 from accounts.models import Account
 from accounts.windows import window_clean
 from campaigns.canary import canary_clean
@@ -74,6 +75,7 @@ class CampaignSettings(TypedDict, total=False):
     spread_hours: int | None
     canary: dict[str, Any] | bool | None
     track_links: bool
+    include_landlines: bool
 
 
 SETTINGS_FIELDS = tuple(CampaignSettings.__annotations__)
@@ -92,8 +94,10 @@ QUOTE_FIELDS = (
     "calculated_at",
 )
 RICH_MAX_CHARS = 1000
+TEMPLATE_ID_MAX_CHARS = Campaign._meta.get_field("template_id").max_length
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 .\-&']{1,11}$")
-_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,15}$")
+# A number fits the 15-character column with its "+": E.164's 15 digits less one.
+_NUMERIC_SENDER = re.compile(r"^(\+[0-9]{1,14}|[0-9]{1,15})$")
 MAINTENANCE_HOURS = (time(2, 0), time(4, 0))
 
 
@@ -137,7 +141,7 @@ def _clean(
                 CampaignErrorCode.INVALID_SENDER,
                 _(
                     "Sender must be up to 11 letters or digits, or a number of up to "
-                    "15 digits."
+                    "15 digits (14 after a +)."
                 ),
             )
         cleaned["sender"] = sender
@@ -175,13 +179,19 @@ def _clean(
         "template_variables",
     } & set(given):
         _clean_template(account=account, merged=merged, cleaned=cleaned, refuse=refuse)
-    goal = given.get("goal_contact_count")
-    if goal is not None and goal < 1:
+    # The guide's `message` is the template id on RCS and WhatsApp: bound it by
+    # the column here, where the channel that decides is known.
+    template_id = given.get("template_id") or ""
+    if len(template_id) > TEMPLATE_ID_MAX_CHARS:
         refuse(
-            "goal_contact_count",
-            CampaignErrorCode.INVALID_GOAL,
-            _("The recipients cap must be at least 1."),
+            "template_id",
+            CampaignErrorCode.TEXT_TOO_LONG,
+            _("A template id is at most %(max)s characters.")
+            % {"max": TEMPLATE_ID_MAX_CHARS},
         )
+    goal = given.get("goal_contact_count")
+    if goal is not None and (problem := _goal_problem(goal)):
+        refuse("goal_contact_count", CampaignErrorCode.INVALID_GOAL, problem)
     if "send_window" in given:
         try:
             cleaned["send_window"] = window_clean(given["send_window"])
@@ -203,7 +213,11 @@ def _clean(
             _("Choose a rate per minute or a spread over hours, not both."),
         )
     # A past time is kept (the guide's own examples are dated 2025): confirmation
-    # is where a schedule must lie in the future, and says so there.
+    # is where a schedule must lie in the future, and says so there. A time
+    # beyond a year ahead, or beyond what can be stored, is refused at once.
+    when = given.get("scheduled_at")
+    if when is not None and (problem := _schedule_problem(when)):
+        refuse("scheduled_at", CampaignErrorCode.SCHEDULE_TOO_FAR, problem)
     if errors:
         raise DomainError(errors, code=codes[0])
     return cleaned
@@ -247,6 +261,22 @@ def _clean_template(
         mapping_check(template=template, mapping=mapping)
     except DomainError as exc:
         refuse("template_variables", CampaignErrorCode.TEMPLATE_VARIABLES, exc.message)
+
+
+def _goal_problem(goal: int) -> str:
+    """Why a recipients cap is refused, or "" (the column is a 32-bit integer)."""
+    if goal < 1:
+        return _("The recipients cap must be at least 1.")
+    if goal > MAX_INT:
+        return _("The recipients cap must be at most %(max)s.") % {"max": MAX_INT}
+    return ""
+
+
+def _schedule_problem(when: datetime) -> str:
+    """Why a schedule is refused outright, or "": storable and within a year."""
+    if not within_a_year(when, now=timezone.now()):
+        return _("The scheduled time must be within a year from now.")
+    return ""
 
 
 def campaign_settings_clean(
@@ -354,10 +384,9 @@ def campaign_calculate(
             code=CampaignErrorCode.MESSAGE_REQUIRED,
         )
     if goal_contact_count is not None:
-        if goal_contact_count < 1:
+        if problem := _goal_problem(goal_contact_count):
             raise DomainError(
-                {"goal_contact_count": _("The recipients cap must be at least 1.")},
-                code=CampaignErrorCode.INVALID_GOAL,
+                {"goal_contact_count": problem}, code=CampaignErrorCode.INVALID_GOAL
             )
         campaign.goal_contact_count = goal_contact_count
     if campaign.status not in {Status.CONFIGURED, Status.COST_CALCULATED}:
@@ -485,6 +514,10 @@ def campaign_confirm(
     if send_immediately:
         scheduled_at = None
     now = timezone.now()
+    if scheduled_at is not None and (problem := _schedule_problem(scheduled_at)):
+        raise DomainError(
+            {"scheduled_at": problem}, code=CampaignErrorCode.SCHEDULE_TOO_FAR
+        )
     if scheduled_at is not None and scheduled_at <= now:
         raise DomainError(
             {"scheduled_at": _("The scheduled time must be in the future.")},

@@ -26,6 +26,7 @@ from campaigns.quotes import campaign_template
 from campaigns.selectors import campaign_get
 from contacts.models import Contact
 from contacts.phones import PhoneNormalizer
+from contacts.reasons import invalid_number_message
 from messaging import dispatch, segments
 from messaging.dispatch import Claim
 from messaging.gateways.kinds import adapter_for
@@ -64,10 +65,7 @@ def _numbers(account: Account, phone_numbers: list[str]) -> list[tuple[str, str]
         result = normalizer.normalize(str(raw))
         if not result.valid:
             raise DomainError(
-                {
-                    "phone_numbers": _("%(phone)s is not a valid number.")
-                    % {"phone": raw}
-                },
+                {"phone_numbers": invalid_number_message(str(raw), result.reason)},
                 code=CampaignErrorCode.INVALID_TEST_NUMBERS,
             )
         numbers.append((result.e164, result.region or ""))

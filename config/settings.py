@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentAccountMiddleware",
+    "accounts.middleware.RequestLimitsMiddleware",
     "accounts.middleware.DomainErrorMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -228,6 +229,8 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
 # Uploads: contact files are streamed to disk, never held in memory.
+# Below this available credit the top bar's credit pill turns to a warning.
+CREDIT_LOW_THRESHOLD = os.environ.get("CREDIT_LOW_THRESHOLD", "10")
 CONTACT_UPLOAD_MAX_BYTES = int(os.environ.get("CONTACT_UPLOAD_MAX_BYTES", 100 * 2**20))
 CONTACT_UPLOAD_MAX_ROWS = int(os.environ.get("CONTACT_UPLOAD_MAX_ROWS", 1_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
@@ -375,6 +378,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "requeue-stalled-imports": {
         "task": "contacts.requeue_stalled_imports",
         "schedule": 300.0,
+    },
+    "drop-abandoned-lists": {
+        "task": "contacts.drop_abandoned_lists",
+        "schedule": 3600.0,
     },
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
     "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},

@@ -7,7 +7,7 @@ in the schemas where the handler checks them itself, for that reason.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query
 from ninja.files import UploadedFile
@@ -17,7 +17,7 @@ from accounts.api import Fail
 from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
 from accounts.errors import DomainError
-from contacts.exporting import error_report_response
+from contacts.exporting import XLSX_TYPE, Format, error_report_response
 from contacts.importing import contact_import_create
 from contacts.models import Contact, OptOut
 from contacts.optouts import optout_add, optout_remove
@@ -222,16 +222,19 @@ def import_api(request: HttpRequest, import_id: int):
     openapi_extra={
         "responses": {
             200: {
-                "description": "CSV: row, value, reason, first name, last name",
-                "content": {"text/csv": {}},
+                "description": "CSV (or XLSX with ?format=xlsx): row, value, "
+                "reason, opted out, first name, last name",
+                "content": {"text/csv": {}, XLSX_TYPE: {}},
             }
         }
     },
 )
-def import_errors_api(request: HttpRequest, import_id: int) -> StreamingHttpResponse:
-    """The import's rejected rows as CSV (row number, value as given, reason)."""
+def import_errors_api(
+    request: HttpRequest, import_id: int, format: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """The import's rejected rows as CSV or XLSX (row, value as given, reason)."""
     contact_import = contact_import_get(account=request.account, pk=import_id)
-    return error_report_response(contact_import)
+    return error_report_response(contact_import, fmt=format)
 
 
 @optout_router.post(

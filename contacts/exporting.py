@@ -1,27 +1,38 @@
-"""CSV downloads: a list's contacts and an import's error report.
+"""Downloads: a list's contacts and an import's error report, as CSV or XLSX.
 
-Both stream from the database in chunks (a million-row list never sits in memory)
-and neutralise every cell a spreadsheet would run as a formula: a leading
+Both read the database in chunks (a million-row list never sits in memory).
+CSV neutralises every cell a spreadsheet would run as a formula: a leading
 = + - @ (or tab / carriage return) gets a single quote in front, as OWASP advises
-for CSV injection. That includes E.164 numbers ("+39..."); our own importer drops
-that quote again, so an export re-imports unchanged.
+for CSV injection, except a well-formed E.164 number ("+393331234567": a plus
+and digits only cannot be a formula), which marketers paste back into other
+tools as it is. XLSX writes every cell as text (`t="s"`), which Excel never
+evaluates, so values stay exactly as stored and a long number keeps its digits.
 """
 
 from __future__ import annotations
 
 import csv
+import re
+import tempfile
 from collections.abc import Iterable, Iterator
+from typing import Literal
 
-from django.db.models import OuterRef, Subquery
-from django.http import StreamingHttpResponse
+from django.db.models import OuterRef, Q, Subquery
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from contacts.models import Contact, ContactImport, ContactList
 from contacts.reasons import DUPLICATE, reason_label
+from contacts.selectors import with_opted_out
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _CHUNK = 2000
+Format = Literal["csv", "xlsx"]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class _Echo:
@@ -34,6 +45,8 @@ class _Echo:
 def neutralize(value: object) -> str:
     """The cell as text, quoted with ' when a spreadsheet would evaluate it."""
     text = "" if value is None else str(value)
+    if _E164.fullmatch(text):
+        return text
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
@@ -48,18 +61,64 @@ def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
         yield writer.writerow([neutralize(cell) for cell in row])
 
 
-def _download(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def xlsx_file(
+    rows: Iterable[Iterable[object]], *, title: str
+) -> tempfile.SpooledTemporaryFile:
+    """Write rows to a write-only workbook of text cells; the file, rewound.
+
+    openpyxl's write-only mode streams rows to disk; a string starting with "="
+    would become a formula, so each cell is typed as text explicitly.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Sheet")
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=_cell_text(value))
+            cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    # FileResponse closes it once sent.
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+def tabular_response(
+    rows: Iterable[Iterable[object]], *, filename: str, fmt: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """`rows` (header first) as a CSV stream or an XLSX file named `filename`.ext."""
+    if fmt == "xlsx":
+        return FileResponse(
+            xlsx_file(rows, title=filename),
+            as_attachment=True,
+            filename=f"{filename}.xlsx",
+            content_type=XLSX_TYPE,
+        )
+    lines = csv_lines([_cell_text(v) for v in row] for row in rows)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
 
 def list_export_response(
-    contact_list: ContactList, *, status: str = ""
-) -> StreamingHttpResponse:
-    """The list's contacts in file order: numbers, verdicts, names, attributes."""
+    contact_list: ContactList, *, status: str = "", fmt: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """The list's contacts in file order: numbers, verdicts, whether campaigns
+    skip them (opted out or blacklisted), names, attributes."""
     keys = list(contact_list.attribute_keys)
-    contacts = contact_list.contacts.order_by("pk")
+    contacts = with_opted_out(
+        contact_list.contacts.order_by("pk"), account=contact_list.account_id
+    )
     if status in Contact.Status.values:
         contacts = contacts.filter(status=status)
     header = [
@@ -69,6 +128,7 @@ def list_export_response(
         _("reason"),
         _("country"),
         _("number type"),
+        _("opted out"),
         _("first name"),
         _("last name"),
         *keys,
@@ -80,6 +140,7 @@ def list_export_response(
         "reason",
         "country",
         "number_type",
+        "is_opted_out",
         "first_name",
         "last_name",
         "attributes",
@@ -91,25 +152,34 @@ def list_export_response(
             yield [*values, *(attributes.get(key, "") for key in keys)]
 
     name = slugify(contact_list.name) or "contacts"
-    return _download(csv_lines(rows()), f"{name}.csv")
+    return tabular_response(rows(), filename=name, fmt=fmt)
 
 
-def error_report_response(contact_import: ContactImport) -> StreamingHttpResponse:
-    """The rows of an import that are not valid keepers, with the reason.
+def error_report_response(
+    contact_import: ContactImport, *, fmt: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """The rows of an import campaigns will not message, with the reason.
 
-    A duplicate names the row it repeats when that row came from the same file,
-    so the marketer can find both copies.
+    That is invalid rows, duplicates, and valid numbers opted out or
+    blacklisted (the "opted out" column says which). A duplicate names the row
+    it repeats when that row came from the same file, so the marketer can find
+    both copies.
     """
     keeper = Contact.objects.filter(
         contact_list=OuterRef("contact_list"),
         phone=OuterRef("phone"),
         status=Contact.Status.VALID,
     )
-    rejected = (
+    rows_of_import = with_opted_out(
         Contact.objects.filter(
-            contact_list=contact_import.contact_list_id,
-            contact_import=contact_import,
-            status__in=[Contact.Status.INVALID, Contact.Status.DUPLICATE],
+            contact_list=contact_import.contact_list_id, contact_import=contact_import
+        ),
+        account=contact_import.account_id,
+    )
+    rejected = (
+        rows_of_import.filter(
+            Q(status__in=[Contact.Status.INVALID, Contact.Status.DUPLICATE])
+            | Q(is_opted_out=True)
         )
         .annotate(
             keeper_row=Subquery(keeper.values("row_number")[:1]),
@@ -118,7 +188,11 @@ def error_report_response(contact_import: ContactImport) -> StreamingHttpRespons
         .order_by("row_number")
     )
 
-    def reason(code: str, keeper_row: int | None, keeper_import: int | None) -> str:
+    def reason(
+        status: str, code: str, keeper_row: int | None, keeper_import: int | None
+    ) -> str:
+        if status == Contact.Status.VALID:
+            return _("Opted out or blacklisted")
         if code != DUPLICATE:
             return reason_label(code)
         if keeper_row is not None and keeper_import == contact_import.pk:
@@ -126,19 +200,38 @@ def error_report_response(contact_import: ContactImport) -> StreamingHttpRespons
         return _("Already in the list")
 
     def rows() -> Iterator[list[object]]:
-        yield [_("row"), _("value"), _("reason"), _("first name"), _("last name")]
+        yield [
+            _("row"),
+            _("value"),
+            _("reason"),
+            _("opted out"),
+            _("first name"),
+            _("last name"),
+        ]
         values = rejected.values_list(
             "row_number",
             "raw_phone",
+            "status",
             "reason",
             "keeper_row",
             "keeper_import",
+            "is_opted_out",
             "first_name",
             "last_name",
         )
-        for row, raw, code, keeper_row, keeper_import, first, last in values.iterator(
-            _CHUNK
-        ):
-            yield [row, raw, reason(code, keeper_row, keeper_import), first, last]
+        for (
+            row,
+            raw,
+            status,
+            code,
+            keeper_row,
+            keeper_import,
+            opted_out,
+            first,
+            last,
+        ) in values.iterator(_CHUNK):
+            why = reason(status, code, keeper_row, keeper_import)
+            yield [row, raw, why, opted_out, first, last]
 
-    return _download(csv_lines(rows()), f"import-{contact_import.pk}-errors.csv")
+    name = f"import-{contact_import.pk}-errors"
+    return tabular_response(rows(), filename=name, fmt=fmt)

@@ -24,7 +24,7 @@ from contacts.error_codes import ContactErrorCode
 from contacts.files import FileRejected, inspect_file, is_blank, read_records
 from contacts.models import OptOut, OptOutSource
 from contacts.phones import PhoneNormalizer
-from contacts.reasons import reason_label
+from contacts.reasons import invalid_number_message
 
 _BATCH = 5000
 
@@ -49,13 +49,7 @@ def optout_add(
     result = PhoneNormalizer(region).normalize(phone)
     if not result.valid:
         raise DomainError(
-            {
-                "phone": _("%(phone)s is not a valid number: %(reason)s")
-                % {
-                    "phone": phone.strip() or "“”",
-                    "reason": reason_label(result.reason),
-                }
-            },
+            {"phone": invalid_number_message(phone, result.reason)},
             code=ContactErrorCode.INVALID_PHONE,
         )
     return OptOut.objects.get_or_create(

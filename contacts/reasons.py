@@ -31,3 +31,27 @@ def reason_label(code: str) -> str:
     if not code:
         return ""
     return str(REASONS.get(code, code))
+
+
+# The same verdicts as the second half of a sentence about one number.
+CLAUSES: dict[str, Promise] = {
+    "empty": _("no number was given"),
+    "not_a_number": _("it does not look like a phone number"),
+    "invalid_country_code": _("its country code is unknown or missing"),
+    "too_short": _("it is too short for a phone number"),
+    "too_long": _("it is too long for a phone number"),
+    "invalid_number": _("it is not a valid number for its country"),
+}
+
+
+def invalid_number_message(raw: str, code: str) -> str:
+    """One sentence for a refused number: "ciao is not a valid number: it does not
+    look like a phone number." (opt-outs, test sends)."""
+    shown = raw.strip() or "“”"
+    clause = CLAUSES.get(code)
+    if clause is None:
+        return _("%(phone)s is not a valid number.") % {"phone": shown}
+    return _("%(phone)s is not a valid number: %(reason)s.") % {
+        "phone": shown,
+        "reason": clause,
+    }

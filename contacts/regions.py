@@ -1,7 +1,8 @@
 """Countries a number without a prefix can belong to (the "default region").
 
-The names come from phonenumbers' own locale data, so the picker needs no extra
-package and lists exactly the regions the parser understands.
+The picker lists exactly the regions phonenumbers parses; their names come from
+CLDR through Babel, in the user's language ("Isole Salomone", "Isola di
+Ascensione"), where phonenumbers' geocoder had gaps and odd spellings.
 """
 
 from __future__ import annotations
@@ -10,34 +11,25 @@ import functools
 import unicodedata
 
 import phonenumbers
-from django.utils.translation import get_language
+from babel import Locale
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
-from phonenumbers import geocoder
 
 from accounts.errors import DomainError
 from contacts.error_codes import ContactErrorCode
 
-# Regions phonenumbers parses but has no display name for.
-_UNNAMED = {
-    "AC": "Ascension Island",
-    "BL": "Saint Barthélemy",
-    "EH": "Western Sahara",
-    "MF": "Saint Martin",
-    "TA": "Tristan da Cunha",
-    "XK": "Kosovo",
-}
+
+def country_name(region: str, language: str | None = None) -> str:
+    """The country's name in `language` (default: the active one), from CLDR."""
+    locale = Locale.parse(to_locale(language or get_language() or "en"))
+    return locale.territories.get(region.upper(), region)
 
 
 @functools.cache
 def _choices(language: str) -> tuple[tuple[str, str], ...]:
     entries = []
     for region in phonenumbers.SUPPORTED_REGIONS:
-        example = phonenumbers.example_number(region)
-        name = (
-            geocoder.country_name_for_number(example, language)
-            or _UNNAMED.get(region)
-            or region
-        )
+        name = country_name(region, language)
         code = phonenumbers.country_code_for_region(region)
         entries.append((region, f"{name} (+{code})"))
     return tuple(sorted(entries, key=lambda entry: _sort_key(entry[1])))

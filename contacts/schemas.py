@@ -7,20 +7,21 @@ written once and the OpenAPI schema documents it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Schema
 from pydantic import Field
 
+from accounts.inputs import Text
 from contacts.models import Contact, ContactImport, ContactList, OptOut
 
 V1 = "/api/partner-gateway/v1"
 
 
 class ContactListIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: Text = Field(min_length=1, max_length=200)
+    description: Text = Field("", max_length=10_000)
 
 
 class ContactListOut(Schema):
@@ -45,15 +46,18 @@ class ContactListsOut(Schema):
 
 
 class ContactIn(Schema):
-    phoneNumber: str = Field(max_length=64)
-    firstName: str = Field("", max_length=100)
-    lastName: str = Field("", max_length=100)
-    attributes: dict[str, str | int | float | bool] = {}
+    phoneNumber: Text = Field(max_length=64)
+    firstName: Text = Field("", max_length=100)
+    lastName: Text = Field("", max_length=100)
+    attributes: dict[
+        Annotated[Text, Field(max_length=100)],
+        Annotated[Text, Field(max_length=1000)] | int | float | bool,
+    ] = Field({}, max_length=200)
 
 
 class ContactsIn(Schema):
-    contacts: list[ContactIn] = []
-    defaultRegion: str | None = None
+    contacts: list[ContactIn] = Field([], max_length=10_000)
+    defaultRegion: Text | None = Field(None, max_length=2)
 
 
 class ContactOut(Schema):
@@ -111,9 +115,9 @@ class ImportOut(Schema):
 
 
 class OptOutIn(Schema):
-    phoneNumber: str = Field(max_length=64)
-    defaultRegion: str | None = None
-    note: str = Field("", max_length=200)
+    phoneNumber: Text = Field(max_length=64)
+    defaultRegion: Text | None = Field(None, max_length=2)
+    note: Text = Field("", max_length=200)
 
 
 class OptOutOut(Schema):

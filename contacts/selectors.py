@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import one_or_not_found
 from accounts.models import Account
+from accounts.search import accent_insensitive
 from contacts.models import (
     BlacklistEntry,
     Contact,
@@ -197,9 +198,7 @@ def contacts_search(
     digits = "".join(ch for ch in query if ch.isdigit())
     if digits and len(digits) >= len(query.replace(" ", "")) - 1:
         return contacts.filter(Q(phone__contains=digits) | Q(raw_phone__contains=query))
-    return contacts.filter(
-        Q(first_name__icontains=query) | Q(last_name__icontains=query)
-    )
+    return contacts.filter(accent_insensitive(("first_name", "last_name"), query))
 
 
 def contacts_page(

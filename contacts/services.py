@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,3 +200,38 @@ def contacts_add(
 
 def _count(contacts: Sequence[Contact], status: str) -> int:
     return sum(1 for contact in contacts if contact.status == status)
+
+
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def abandoned_lists_drop(*, now: datetime | None = None) -> int:
+    """Delete lists an upload made and nobody finished; return how many.
+
+    The upload page creates the list with the file, before the column step; a
+    file left there kept an empty list that then showed up everywhere (the
+    composer previewed with it). Dropped, a day later: lists with no contacts,
+    whose every import was left pending or failed, untouched since, that no
+    campaign names. A list made empty on purpose (the API's create, with no
+    import) is kept. Imports and their stored files go with their list.
+    """
+    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    finished = ContactImport.objects.filter(
+        contact_list=OuterRef("pk"),
+        status__in=[ContactImport.Status.RUNNING, ContactImport.Status.COMPLETED],
+    )
+    abandoned = ContactList.objects.filter(
+        total_count=0,
+        updated_at__lt=cutoff,
+        campaigns__isnull=True,
+    ).filter(
+        Exists(ContactImport.objects.filter(contact_list=OuterRef("pk"))),
+        ~Exists(finished),
+        ~Exists(Contact.objects.filter(contact_list=OuterRef("pk"))),
+    )
+    dropped = 0
+    # A few per tick at most, each without contacts: cheap, and their files go too.
+    for contact_list in abandoned.order_by("pk")[:500]:
+        contact_list_delete(contact_list=contact_list)
+        dropped += 1
+    return dropped

@@ -8,10 +8,22 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.dates import format_amount
 from accounts.models import Account, LedgerEntry
 from campaigns.selectors import campaign_events_for_account
 from campaigns.states import Status
 from contacts.selectors import import_activity_text, imports_for_account
+
+# What a marketer follows in the feed; drafts, edits and quotes are the wizard's
+# internal steps and would bury these.
+MILESTONES = (
+    Status.SCHEDULED,
+    Status.CONFIRMED,
+    Status.SENDING,
+    Status.PAUSED,
+    Status.COMPLETED,
+    Status.CANCELED,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,12 @@ def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
     items = [
         ActivityItem(
             when=entry.created_at,
-            text=f"{entry.get_kind_display()}: {entry.amount:.2f} {account.currency}",
+            text=_("%(kind)s: %(amount)s %(currency)s")
+            % {
+                "kind": entry.get_kind_display(),
+                "amount": format_amount(entry.amount),
+                "currency": account.currency,
+            },
             url="/account/",
         )
         for entry in LedgerEntry.objects.filter(account=account).order_by("-id")[:limit]
@@ -38,7 +55,9 @@ def recent_activity(*, account: Account, limit: int = 10) -> list[ActivityItem]:
             % {"name": event.campaign.name, "status": Status(event.to_status).label},
             url=event.campaign.get_absolute_url(),
         )
-        for event in campaign_events_for_account(account=account, limit=limit)
+        for event in campaign_events_for_account(
+            account=account, limit=limit, statuses=MILESTONES
+        )
     ]
     items += [
         ActivityItem(

@@ -41,12 +41,13 @@ def _preview_list(
     request: AccountRequest, campaign: Campaign, data: QueryDict
 ) -> ContactList | None:
     """The list to preview with: the one picked (in the composer or in step 3), the
-    campaign's, or the newest, so fields can be tried before step 3."""
+    campaign's, or the newest with contacts, so fields can be tried before step 3
+    (never an empty one, which has nothing to show)."""
     lists = contact_lists_for_account(account=request.account)
     wanted = data.get("preview_list") or data.get("contact_list") or ""
     if wanted.isdigit() and (chosen := lists.filter(pk=wanted).first()):
         return chosen
-    return campaign.contact_list or lists.first()
+    return campaign.contact_list or lists.filter(total_count__gt=0).first()
 
 
 def _composer_context(

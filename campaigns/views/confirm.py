@@ -9,10 +9,10 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.dates import format_amount, format_when
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
 from accounts.forms import add_domain_errors
@@ -44,10 +44,8 @@ def _confirmed_message(campaign: Campaign) -> str:
             "Campaign scheduled for %(when)s. %(amount)s %(currency)s of your credit "
             "is reserved until then; cancel to get it back."
         ) % {
-            "when": date_format(
-                timezone.localtime(campaign.scheduled_at), "SHORT_DATETIME_FORMAT"
-            ),
-            "amount": f"{campaign.reserved_amount:.2f}",
+            "when": format_when(campaign.scheduled_at, "long"),
+            "amount": format_amount(campaign.reserved_amount),
             "currency": campaign.account.currency,
         }
     return _("Campaign confirmed. Sending starts now.")

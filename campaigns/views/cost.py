@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
 from accounts.windows import window_describe
-from campaigns.fixes import LOOKALIKES, TRANSLITERATION, campaign_apply_fix
+from campaigns.fixes import LOOKALIKES, REMOVAL, TRANSLITERATION, campaign_apply_fix
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate
 from campaigns.states import EDITABLE, PRICED, Status
@@ -48,7 +48,7 @@ def _fixes(campaign: Campaign) -> list[dict[str, Any]]:
     """The one-click fixes the quote priced that would actually save money."""
     insights = campaign.quote.get("insights", {})
     offered = []
-    for fix in (TRANSLITERATION, LOOKALIKES):
+    for fix in (TRANSLITERATION, LOOKALIKES, REMOVAL):
         saving = Decimal(insights.get(fix, {}).get("saving") or "0")
         if saving > 0:
             offered.append({"fix": fix, "saving": saving, **insights[fix]})

@@ -13,11 +13,11 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.dates import format_when
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
 from accounts.forms import add_domain_errors
@@ -111,7 +111,7 @@ def recurring_page(request: AccountRequest) -> HttpResponse:
 def _created_message(recurring: RecurringCampaign) -> str:
     return _("“%(name)s” is scheduled; its first run is %(when)s.") % {
         "name": recurring.name,
-        "when": date_format(timezone.localtime(recurring.next_run_at), "l j F Y, H:i"),
+        "when": format_when(recurring.next_run_at, "long"),
     }
 
 

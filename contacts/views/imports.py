@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from accounts.decorators import AccountRequest, account_required
 from contacts.columns import column_names
-from contacts.exporting import error_report_response
+from contacts.exporting import Format, error_report_response
 from contacts.files import FileRejected
 from contacts.forms import MappingForm, UploadForm
 from contacts.importing import (
@@ -130,9 +130,12 @@ def import_detail(request: AccountRequest, pk: int) -> HttpResponse:
 
 @account_required
 @require_GET
-def import_errors(request: AccountRequest, pk: int) -> StreamingHttpResponse:
-    """The rejected rows of an import as CSV: row, value as given, reason."""
-    return error_report_response(contact_import_get(account=request.account, pk=pk))
+def import_errors(
+    request: AccountRequest, pk: int, fmt: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """The rejected rows of an import as CSV or XLSX: row, value as given, reason."""
+    contact_import = contact_import_get(account=request.account, pk=pk)
+    return error_report_response(contact_import, fmt=fmt)
 
 
 def _percent(contact_import: ContactImport) -> int:

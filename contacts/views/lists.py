@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import AccountRequest, account_required
-from contacts.exporting import list_export_response
+from contacts.exporting import Format, list_export_response
 from contacts.forms import ContactListForm
 from contacts.models import Contact
 from contacts.selectors import (
@@ -89,10 +89,13 @@ def list_detail(request: AccountRequest, pk: int) -> HttpResponse:
 
 @account_required
 @require_GET
-def list_export(request: AccountRequest, pk: int) -> StreamingHttpResponse:
-    """Download the list (or one status of it) as CSV."""
+def list_export(
+    request: AccountRequest, pk: int, fmt: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """Download the list (or one status of it) as CSV or XLSX."""
     contact_list = contact_list_get(account=request.account, pk=pk)
-    return list_export_response(contact_list, status=request.GET.get("status", ""))
+    status = request.GET.get("status", "")
+    return list_export_response(contact_list, status=status, fmt=fmt)
 
 
 @account_required

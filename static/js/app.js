@@ -22,3 +22,15 @@ htmx.onLoad((root) => {
   const bars = root.matches("[data-fill]") ? [root] : root.querySelectorAll("[data-fill]");
   for (const bar of bars) bar.style.width = `${bar.dataset.fill}%`;
 });
+
+// On narrow screens the main navigation folds behind the Menu button (CSS shows
+// the button only with .js-nav, so without script the navigation stays open).
+const topbar = document.querySelector(".topbar");
+const navToggle = topbar && topbar.querySelector(".nav-toggle");
+if (navToggle) {
+  topbar.classList.add("js-nav");
+  navToggle.addEventListener("click", () => {
+    const open = topbar.classList.toggle("nav-open");
+    navToggle.setAttribute("aria-expanded", String(open));
+  });
+}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from campaigns.models import Campaign
@@ -12,6 +14,8 @@ from contacts.models import OptOut
 from tests.campaigns.conftest import italian_rows, make_list
 
 V1 = "/api/partner-gateway/v1/campaigns"
+# A month a few months ahead ("2027-04"): schedules must lie within a year.
+SOON = (timezone.now() + timedelta(days=120)).strftime("%Y-%m")
 BF_TEXT = (
     "Black Friday! Solo per te: -30% su tutto con il codice BF2026. Valido fino al "
     "30/11. Scopri di più: https://shop.example.it/bf"
@@ -103,7 +107,7 @@ def test_guide_flow_one_shot_create_then_schedule(api, account, contact_list):
             "message": "Spring sale is here! 30% off everything. Shop now: https://example.com/spring",
             "contactList": str(contact_list.pk),
             "sendImmediately": False,
-            "scheduledTime": "2030-04-15T09:00:00Z",
+            "scheduledTime": f"{SOON}-15T09:00:00Z",
         },
     )
     assert created.status_code == 201, created.json()
@@ -127,7 +131,7 @@ def test_guide_flow_one_shot_create_then_schedule(api, account, contact_list):
     confirmed = api.put(f"/api/campaigns/{cid}/confirm")
     body = confirmed.json()
     assert body["status"] == "SCHEDULED"
-    assert body["scheduledTime"] == "2030-04-15T09:00:00Z"
+    assert body["scheduledTime"] == f"{SOON}-15T09:00:00Z"
     assert body["message"] == "Campaign confirmed. Sending starts at scheduled time."
 
 
@@ -137,10 +141,10 @@ def test_scheduled_date_with_numeric_offset(api, contact_list):
     ).json()["id"]
     api.post(f"{V1}/{cid}/calculateGoal")
     body = api.put(
-        f"{V1}/{cid}/confirm", {"scheduledDate": "2030-11-29T08:00:00.000+0000"}
+        f"{V1}/{cid}/confirm", {"scheduledDate": f"{SOON}-29T08:00:00.000+0000"}
     ).json()
     assert body["status"] == "SCHEDULED"
-    assert body["scheduledDate"] == "2030-11-29T08:00:00Z"
+    assert body["scheduledDate"] == f"{SOON}-29T08:00:00Z"
     assert body["warnings"] == []
 
 
@@ -210,7 +214,7 @@ def test_cancel_releases_the_reservation(api, account, contact_list):
     cid = api.post(
         V1, {"name": "x", "text": "hi", "contactListId": contact_list.pk}
     ).json()["id"]
-    api.put(f"{V1}/{cid}/confirm", {"scheduledDate": "2030-01-01T10:00:00Z"})
+    api.put(f"{V1}/{cid}/confirm", {"scheduledDate": f"{SOON}-01T10:00:00Z"})
     account.refresh_from_db()
     assert account.balance == Decimal("1499.65")
     response = api.delete(f"{V1}/{cid}")

@@ -138,3 +138,36 @@ def test_replace_lookalikes_rewrites_the_text_unsaved(client_logged, sms):
 
 def test_counting_needs_post(client_logged, sms):
     assert client_logged.get(f"/campaigns/{sms.pk}/counter/").status_code == 405
+
+
+def test_culprits_are_described_in_the_users_language(client_logged, sms):
+    """Not Unicode's English name as text: the kind of character, translated."""
+    html = count(client_logged, sms, "Auguri \U0001f381 e L\u2019offerta")
+    assert "emoji or symbol" in html
+    assert "curly quote" in html
+    assert 'title="Wrapped Present"' in html
+
+
+def test_left_in_this_part_speaks_for_the_longest_previewed_message(
+    client_logged, account
+):
+    """With fields, the room left is the longest real message's, not the fixed text's."""
+    contact_list = make_list(
+        account,
+        [
+            {"phone": "+393330000001", "first_name": "Al"},
+            {"phone": "+393330000002", "first_name": "Massimiliano"},
+        ],
+    )
+    campaign = campaign_create(account=account, name="P", contact_list=contact_list)
+    html = count(client_logged, campaign, "Ciao {{first_name}}")
+    # "Ciao Massimiliano" is 17 characters of 160.
+    assert fact(html, r"Left in this part \(longest message\)") == "143"
+
+
+def test_replace_lookalikes_is_offered_only_when_it_changes_something(
+    client_logged, sms
+):
+    """A curly quote in a text already UCS-2 because of an emoji changes nothing."""
+    html = count(client_logged, sms, "L\u2019offerta \U0001f381")
+    assert "Replace look-alikes" not in html

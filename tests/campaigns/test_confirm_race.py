@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.errors import DomainError
 from accounts.models import LedgerEntry
@@ -75,9 +77,13 @@ def test_maintenance_window_warning(api, contact_list):
     cid = api.post(
         "/api/campaigns", {"name": "n", "text": "x", "contactListId": contact_list.pk}
     ).json()["id"]
-    # 02:30 in Rome (UTC+1 in winter) is 01:30 UTC.
+    # 02:30 in Rome (UTC+1 in winter) is 01:30 UTC, on the next 10 January.
+    now = timezone.now()
+    january = datetime(now.year, 1, 10, 1, 30, tzinfo=UTC)
+    if january <= now:
+        january = january.replace(year=now.year + 1)
     body = api.put(
-        f"/api/campaigns/{cid}/confirm", {"scheduledDate": "2030-01-10T01:30:00Z"}
+        f"/api/campaigns/{cid}/confirm", {"scheduledDate": january.isoformat()}
     ).json()
     assert body["status"] == "SCHEDULED"
     assert "02:00 and 04:00" in body["warnings"][0]

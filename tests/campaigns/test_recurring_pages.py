@@ -145,7 +145,7 @@ def test_a_skipped_run_is_shown_on_the_page_and_the_dashboard(
     reason = "Insufficient credit. Required: 0.35, available: 0.10"
 
     html = client_logged.get(PAGE).content.decode()
-    assert f"The run of 03/23/2026 8 a.m. was skipped: {reason}" in html
+    assert f"The run of 23 Mar 2026, 08:00 was skipped: {reason}" in html
     assert '<span class="badge status-canceled">Canceled</span>' in html
     assert f'<small class="muted">{reason}</small>' in html
     occurrence = recurring.occurrences.get()
@@ -154,9 +154,9 @@ def test_a_skipped_run_is_shown_on_the_page_and_the_dashboard(
     home = client_logged.get("/").content.decode()
     assert 'data-testid="recurring-card"' in home
     assert "Skipped runs" in home
-    assert f'03/23/2026 8 a.m.</time>: <span class="neg">{reason}</span>' in home
+    assert f'23 Mar 2026, 08:00</time>: <span class="neg">{reason}</span>' in home
     detail = client_logged.get(f"/campaigns/{occurrence.pk}/").content.decode()
-    assert "Run of 03/23/2026 8 a.m. of the recurring campaign" in detail
+    assert "Run of 23 Mar 2026, 08:00 of the recurring campaign" in detail
     assert reason in detail  # the history row's note
 
 

@@ -133,7 +133,7 @@ def test_per_recipient_results_page_by_page_and_as_csv(account, api, client_logg
     csv = b"".join(client_logged.get(f"/campaigns/{campaign.pk}/messages.csv"))
     lines = csv.decode("utf-8-sig").splitlines()
     assert len(lines) == 13
-    assert lines[1].startswith("'+393330000000,")  # neutralised for spreadsheets
+    assert lines[1].startswith("+393330000000,")  # E.164 exported as it is
 
 
 def test_the_page_pauses_resumes_and_stops(account, client_logged, settings):
@@ -193,7 +193,9 @@ def test_a_test_send_goes_now_personalised_and_charged(account, api):
     )
     assert bad.json() == {
         "status": "fail",
-        "data": {"phoneNumbers": "ciao is not a valid number."},
+        "data": {
+            "phoneNumbers": "ciao is not a valid number: it does not look like a phone number."
+        },
     }
 
 
@@ -205,7 +207,10 @@ def test_the_cost_step_sends_a_test_and_shows_its_status(account, client_logged)
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 422
-    assert "ciao is not a valid number." in response.content.decode()
+    assert (
+        "ciao is not a valid number: it does not look like a phone number."
+        in response.content.decode()
+    )
     response = client_logged.post(
         f"/campaigns/{campaign.pk}/test/",
         {"phone_numbers": "+39 333 000 0001"},

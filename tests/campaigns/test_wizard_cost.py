@@ -61,6 +61,8 @@ def test_personalization_warnings_and_saving(client_logged, account):
     html = client_logged.get(f"/campaigns/{campaign.pk}/cost/").content.decode()
     assert "4 recipients get UCS-2 because of their own data." in html
     assert "<code>first_name</code> (4)" in html
+    # Named, so the marketer knows whose data it is.
+    assert "For example: Èlia Rossi, Èlia Rossi, Èlia Rossi, Èlia Rossi" in html
     assert "saves 0.14 EUR" in html
     assert "1 part" in html
     assert "2 parts" in html
@@ -99,3 +101,19 @@ def test_unknown_fix_is_a_flash_error(client_logged, account, contact_list):
         f"/campaigns/{campaign.pk}/fix/", {"fix": "magic"}, follow=True
     )
     assert "Unknown fix." in response.content.decode()
+
+
+def test_characters_forcing_ucs2_get_a_remove_them_fix(
+    client_logged, account, contact_list
+):
+    """An emoji in the fixed text: named, removable in one click, the saving shown."""
+    text = "Offerta \U0001f381 scade domani " + "x" * 60
+    campaign = priced(account, contact_list, text=text)
+    html = client_logged.get(f"/campaigns/{campaign.pk}/cost/").content.decode()
+    assert "Characters in the fixed text force UCS-2." in html
+    assert 'data-testid="fix-removal"' in html
+    assert "saves 0.35 EUR" in html  # 10 recipients x 1 part less
+    client_logged.post(f"/campaigns/{campaign.pk}/fix/", {"fix": "removal"})
+    campaign.refresh_from_db()
+    assert campaign.text == "Offerta  scade domani " + "x" * 60
+    assert campaign.estimated_cost == Decimal("0.35")

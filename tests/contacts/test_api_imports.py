@@ -60,9 +60,10 @@ def test_upload_is_accepted_then_completes_with_the_summary(
     report = api.get(f"{V1}/imports/{accepted['importId']}/errors")
     assert report["Content-Type"] == "text/csv; charset=utf-8"
     lines = b"".join(report.streaming_content).decode().splitlines()
-    assert lines[1:3] == [
-        "5,,No phone number given,Anna,Neri",
-        "6,3331234567,Duplicate of row 2,Mario,Rossi bis",
+    assert lines[1:4] == [
+        "4,0039 320 111 2222,Opted out or blacklisted,yes,Luca,Verdi",
+        "5,,No phone number given,no,Anna,Neri",
+        "6,3331234567,Duplicate of row 2,no,Mario,Rossi bis",
     ]
 
 

@@ -31,7 +31,7 @@ def test_invalid_number_is_400(api):
     assert response.json() == {
         "status": "fail",
         "data": {
-            "phoneNumber": "12 is not a valid number: Too short for a phone number"
+            "phoneNumber": "12 is not a valid number: it is too short for a phone number."
         },
     }
 

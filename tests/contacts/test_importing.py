@@ -7,6 +7,7 @@ import pytest
 from contacts.exporting import error_report_response
 from contacts.importing import contact_import_create, contact_import_run
 from contacts.models import Contact, ContactImport, OptOut
+from contacts.optouts import optout_add
 from contacts.services import NewContact, contacts_add
 from tests.contacts.conftest import (
     MESSY_CSV,
@@ -95,13 +96,22 @@ def test_names_attributes_country_and_type_are_stored(import_file, contact_list)
 def test_error_report_lists_rejected_rows_with_reasons(import_file):
     contact_import = import_file(MESSY_CSV)
     assert _report(contact_import).splitlines() == [
-        "\ufeffrow,value,reason,first name,last name",
-        "5,,No phone number given,Anna,Neri",
-        "6,3331234567,Duplicate of row 2,Mario,Rossi bis",
-        "7,12345,Too short for a phone number,Paolo,Gialli",
-        "10,'+39 333 123 4567,Duplicate of row 2,Mario,Rossi",
-        "11,340 000 0000,More cells than the header has columns,Sara,Blu",
+        "\ufeffrow,value,reason,opted out,first name,last name",
+        "5,,No phone number given,no,Anna,Neri",
+        "6,3331234567,Duplicate of row 2,no,Mario,Rossi bis",
+        "7,12345,Too short for a phone number,no,Paolo,Gialli",
+        "10,'+39 333 123 4567,Duplicate of row 2,no,Mario,Rossi",
+        "11,340 000 0000,More cells than the header has columns,no,Sara,Blu",
     ]
+
+
+def test_error_report_lists_opted_out_rows(import_file, account):
+    """A valid number campaigns will skip is in the report, flagged, with why."""
+    optout_add(account=account, phone="+393331234567", region="IT")
+    contact_import = import_file(MESSY_CSV)
+    opted = [line for line in _report(contact_import).splitlines() if ",yes," in line]
+    assert opted[0].startswith("2,")
+    assert ",Opted out or blacklisted,yes," in opted[0]
 
 
 @pytest.mark.smoke
@@ -117,7 +127,7 @@ def test_same_file_twice_flags_the_second_copy_as_duplicates(import_file, contac
             "contact_import", flat=True
         )
     ) == {first.pk}
-    assert "6,3331234567,Already in the list,Mario,Rossi bis" in _report(second)
+    assert "6,3331234567,Already in the list,no,Mario,Rossi bis" in _report(second)
 
 
 def test_a_number_added_over_the_api_stays_the_keeper(import_file, contact_list):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from io import BytesIO
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from contacts.models import Contact, ContactList, OptOut
+from contacts.optouts import optout_add
 from contacts.services import NewContact, contact_list_create, contacts_add
 
 pytestmark = pytest.mark.smoke
@@ -162,11 +165,11 @@ def test_export_streams_csv_with_formulas_neutralised(client_logged, account):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="export-me.csv"'
     assert b"".join(response.streaming_content).decode().splitlines() == [
-        "\ufeffphone,phone as given,status,reason,country,number type,first name,"
-        "last name,code",
-        '\'+393331234567,3331234567,valid,,IT,mobile,"\'=HYPERLINK(""http://x"")",'
+        "\ufeffphone,phone as given,status,reason,country,number type,opted out,"
+        "first name,last name,code",
+        '+393331234567,3331234567,valid,,IT,mobile,no,"\'=HYPERLINK(""http://x"")",'
         "'@Rossi,'-5",
-        ",'=1+1,invalid,not_a_number,,,Anna,Neri,ok",
+        ",'=1+1,invalid,not_a_number,,,no,Anna,Neri,ok",
     ]
 
 
@@ -174,5 +177,47 @@ def test_export_one_status(client_logged, big_list):
     url = reverse("contacts:list_export", args=[big_list.pk])
     lines = b"".join(client_logged.get(f"{url}?status=invalid").streaming_content)
     assert lines.decode().splitlines()[1:] == [
-        ",n/a,invalid,not_a_number,,,Senza,Numero"
+        ",n/a,invalid,not_a_number,,,no,Senza,Numero"
     ]
+
+
+def test_export_xlsx_keeps_every_value_as_text(client_logged, account):
+    """E.164 with its plus, a formula as plain text, the opted-out flag: all text cells."""
+    contact_list = contact_list_create(account=account, name="Export me")
+    contacts_add(
+        contact_list=contact_list,
+        rows=[NewContact("3331234567", "=1+1", "Rossi", {"code": "007"})],
+        default_region="IT",
+    )
+    optout_add(account=account, phone="+393331234567", region="IT")
+    response = client_logged.get(
+        reverse("contacts:list_export_xlsx", args=[contact_list.pk])
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="export-me.xlsx"'
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows())
+    assert [c.value for c in rows[0]][6] == "opted out"
+    values = [c.value for c in rows[1]]
+    assert values[:7] == [
+        "+393331234567",
+        "3331234567",
+        "valid",
+        None,  # an empty text cell reads back as None
+        "IT",
+        "mobile",
+        "yes",
+    ]
+    assert values[7:] == ["=1+1", "Rossi", "007"]
+    assert {c.data_type for c in rows[1] if c.value is not None} == {"s"}
+
+
+def test_country_names_come_from_cldr():
+    """Babel's CLDR names, in the user's language."""
+    from django.utils import translation
+
+    from contacts.regions import country_name, region_choices
+
+    assert country_name("SB", "it") == "Isole Salomone"
+    assert country_name("AC", "it") == "Isola Ascensione"
+    with translation.override("it"):
+        assert ("SB", "Isole Salomone (+677)") in region_choices()

@@ -39,7 +39,9 @@ def test_add_a_number_typed_any_way(client_logged, account, user):
 def test_an_invalid_number_is_refused_inline(client_logged, account):
     response = client_logged.post(URL, {"phone": "123"})
     assert response.status_code == 422
-    assert "123 is not a valid number: Too short for a phone number" in _text(response)
+    assert "123 is not a valid number: it is too short for a phone number." in _text(
+        response
+    )
     assert not OptOut.objects.exists()
 
 

@@ -80,7 +80,7 @@ def test_full_flow_from_file_to_summary(
         reverse("contacts:import_errors", args=[contact_import.pk])
     )
     lines = b"".join(report.streaming_content).decode().splitlines()
-    assert lines[0] == "\ufeffrow,value,reason,first name,last name"
+    assert lines[0] == "\ufeffrow,value,reason,opted out,first name,last name"
     assert len(lines) == 6
 
 
@@ -214,3 +214,19 @@ def test_upload_into_another_accounts_list_is_refused(client_logged, other_accou
     assert response.status_code == 422
     assert "Select a valid choice" in _text(response)
     assert not ContactImport.objects.exists()
+
+
+def test_the_page_title_says_when_the_import_ended(client_logged, account):
+    """The tab title changes with the swap that ends the polling, and on reload."""
+    _upload(client_logged, MESSY_CSV)
+    contact_import = ContactImport.objects.get()
+    ContactImport.objects.filter(pk=contact_import.pk).update(
+        status="RUNNING", queued_at="2026-11-23T10:00Z"
+    )
+    url = reverse("contacts:import", args=[contact_import.pk])
+    assert "<title>Importing…" in client_logged.get(url).content.decode()
+    ContactImport.objects.filter(pk=contact_import.pk).update(status="FAILED")
+    swapped = client_logged.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<title>Import failed · " in swapped
+    ContactImport.objects.filter(pk=contact_import.pk).update(status="COMPLETED")
+    assert "<title>Import done · " in client_logged.get(url).content.decode()

@@ -81,12 +81,13 @@ def test_upload_messy_csv_and_read_the_summary(
         page.get_by_role("link", name="Download the error report").click()
     report = download.value.path().read_text(encoding="utf-8-sig").splitlines()
     assert report == [
-        "row,value,reason,first name,last name",
-        "5,,No phone number given,Anna,Neri",
-        "6,3331234567,Duplicate of row 2,Mario,Rossi bis",
-        "7,12345,Too short for a phone number,Paolo,Gialli",
-        "10,'+39 333 123 4567,Duplicate of row 2,Mario,Rossi",
-        "11,340 000 0000,More cells than the header has columns,Sara,Blu",
+        "row,value,reason,opted out,first name,last name",
+        "3,'+39 347 765 4321,Opted out or blacklisted,yes,Giulia,Bianchi",
+        "5,,No phone number given,no,Anna,Neri",
+        "6,3331234567,Duplicate of row 2,no,Mario,Rossi bis",
+        "7,12345,Too short for a phone number,no,Paolo,Gialli",
+        "10,'+39 333 123 4567,Duplicate of row 2,no,Mario,Rossi",
+        "11,340 000 0000,More cells than the header has columns,no,Sara,Blu",
     ]
 
     page.get_by_role("link", name="Open the list").click()
