@@ -52,6 +52,10 @@ def _claimable(campaign_id: int, only: Q | None = None) -> QuerySet[Message]:
     return rows if only is None else rows.filter(only)
 
 
+# The highest id this process claimed, per campaign: where its next claim starts.
+_watermarks: dict[int, int] = {}
+
+
 def messages_claim(
     *, campaign_id: int, size: int, gateway: str = "", only: Q | None = None
 ) -> Claim:
@@ -61,12 +65,29 @@ def messages_claim(
     so its reports find them by (route, provider id). `only` narrows what may be
     claimed now (the campaign's open send windows, its canary slice); the rest
     stays queued for a later claim.
+
+    A claim starts after the last id this process claimed: the index still holds
+    the entries of every message already sent until vacuum removes them, and a
+    claim scanning from the first id read through all of them (131 ms per claim
+    at 870,000 sent, against under 2 ms). Rows left behind (handed back, or a
+    dead worker's) are found by the scan from the start that follows a claim
+    coming back short.
     """
     token = uuid4()
     values = {"gateway": gateway} if gateway else {}
+    after = _watermarks.get(campaign_id, 0)
     with transaction.atomic():
-        locked = _claimable(campaign_id, only).select_for_update(skip_locked=True)
+        claimable = _claimable(campaign_id, only)
+        locked = claimable.filter(id__gt=after).select_for_update(skip_locked=True)
         ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
+        if len(ids) < size and after:
+            rest = claimable.exclude(id__in=ids).select_for_update(skip_locked=True)
+            ids += list(
+                rest.order_by("id").values_list("id", flat=True)[: size - len(ids)]
+            )
+        if len(_watermarks) > 10_000:  # a worker that ran for months
+            _watermarks.clear()
+        _watermarks[campaign_id] = max(ids) if len(ids) == size else 0
         if ids:
             Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
                 claim_token=token,
