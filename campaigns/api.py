@@ -52,6 +52,7 @@ from campaigns.selectors import (
 from campaigns.states import Status as CampaignStatus
 from campaigns.stats import campaign_stats
 from campaigns.trials import campaign_test_send
+from contacts.exporting import Format
 from messaging.links import clicked_at
 from messaging.models import Channel
 
@@ -228,10 +229,13 @@ def campaign_messages_api(
     "/campaigns/{int:campaign_id}/messages/export",
     response={200: None, **ERRORS},
 )
-def campaign_messages_export_api(request: HttpRequest, campaign_id: int):
-    """Every recipient's result as CSV (the same file as the campaign page's)."""
+def campaign_messages_export_api(
+    request: HttpRequest, campaign_id: int, format: Format = "csv"
+):
+    """Every recipient's result as CSV, or XLSX with `?format=xlsx` (the same
+    files as the campaign page's)."""
     return messages_export_response(
-        campaign_get(account=request.account, pk=campaign_id)
+        campaign_get(account=request.account, pk=campaign_id), fmt=format
     )
 
 

@@ -1,15 +1,15 @@
-"""A campaign's per-recipient results as a CSV download, streamed in chunks."""
+"""A campaign's per-recipient results as a download: CSV streamed, or XLSX."""
 
 from __future__ import annotations
 
 from itertools import chain
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
-from contacts.exporting import csv_lines
+from contacts.exporting import Format, tabular_response
 from messaging.models import Message
 
 _FIELDS = (
@@ -27,8 +27,10 @@ _FIELDS = (
 )
 
 
-def messages_export_response(campaign: Campaign) -> StreamingHttpResponse:
-    """Every message of the campaign, in send order, one CSV row each."""
+def messages_export_response(
+    campaign: Campaign, fmt: Format = "csv"
+) -> StreamingHttpResponse | FileResponse:
+    """Every message of the campaign, in send order, one row each (CSV or XLSX)."""
     header = [
         _("phone"),
         _("status"),
@@ -48,9 +50,5 @@ def messages_export_response(campaign: Campaign) -> StreamingHttpResponse:
         .values_list(*_FIELDS)
         .iterator(chunk_size=2000)
     )
-    response = StreamingHttpResponse(
-        csv_lines(chain([header], rows)), content_type="text/csv; charset=utf-8"
-    )
     name = slugify(campaign.name) or f"campaign-{campaign.pk}"
-    response["Content-Disposition"] = f'attachment; filename="{name}-messages.csv"'
-    return response
+    return tabular_response(chain([header], rows), filename=f"{name}-messages", fmt=fmt)

@@ -44,6 +44,12 @@ urlpatterns = [
     path(
         "<int:pk>/messages.csv", live.campaign_messages_export, name="messages_export"
     ),
+    path(
+        "<int:pk>/messages.xlsx",
+        live.campaign_messages_export,
+        {"fmt": "xlsx"},
+        name="messages_export_xlsx",
+    ),
     path("<int:pk>/pause/", live.campaign_pause_view, name="pause"),
     path("<int:pk>/resume/", live.campaign_resume_view, name="resume"),
     path("<int:pk>/stop/", live.campaign_stop_view, name="stop"),

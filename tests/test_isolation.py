@@ -175,6 +175,7 @@ OBJECTS: dict[str, ObjectFactory] = {
     "campaigns:cancel": _campaign,
     "campaigns:live": _campaign,
     "campaigns:messages_export": _campaign,
+    "campaigns:messages_export_xlsx": _campaign,
     "campaigns:test_results": _campaign,
     "campaigns:chart": lambda account: {**_campaign(account), "chart": "progress"},
     "campaigns:pause": _campaign,

@@ -23,6 +23,7 @@ from campaigns.states import Status
 from campaigns.stats import campaign_stats
 from campaigns.views.common import go, in_account_timezone, load_campaign
 from campaigns.windows import waiting_for_window
+from contacts.exporting import Format
 from messaging.links import link_stats
 from messaging.models import Message, MessageStatus
 
@@ -134,6 +135,8 @@ def campaign_chart(request: AccountRequest, pk: int, chart: str) -> HttpResponse
 
 @account_required
 @require_GET
-def campaign_messages_export(request: AccountRequest, pk: int) -> HttpResponse:
-    """Every recipient's result as CSV."""
-    return messages_export_response(load_campaign(request, pk))
+def campaign_messages_export(
+    request: AccountRequest, pk: int, fmt: Format = "csv"
+) -> HttpResponse:
+    """Every recipient's result as CSV or XLSX."""
+    return messages_export_response(load_campaign(request, pk), fmt=fmt)

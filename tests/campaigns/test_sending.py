@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.core.management import call_command
+from openpyxl import load_workbook
 
 from accounts.models import LedgerEntry
 from accounts.money import to_cents
@@ -134,6 +135,13 @@ def test_per_recipient_results_page_by_page_and_as_csv(account, api, client_logg
     lines = csv.decode("utf-8-sig").splitlines()
     assert len(lines) == 13
     assert lines[1].startswith("+393330000000,")  # E.164 exported as it is
+    xlsx = client_logged.get(f"/campaigns/{campaign.pk}/messages.xlsx")
+    sheet = load_workbook(BytesIO(b"".join(xlsx.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 13
+    assert rows[1][0] == "+393330000000"
+    via_api = api.get(f"{base}/export?format=xlsx")
+    assert via_api["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
 def test_the_page_pauses_resumes_and_stops(account, client_logged, settings):
