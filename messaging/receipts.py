@@ -70,25 +70,51 @@ def _rank(status: str) -> int:
     return 1 if status == MessageStatus.SUBMITTED else 0
 
 
+# The highest report id this process took: where its next batch starts.
+_watermark = 0
+_REPORT_FIELDS = (
+    "id",
+    "gateway",
+    "provider_id",
+    "client_ref",
+    "status",
+    "error_code",
+    "error_reason",
+    "received_at",
+)
+
+
+def _pending_batch(now, limit: int) -> list[tuple]:
+    """Lock the next pending reports, in id order from this process's watermark.
+
+    Applied reports stay in the pending index until vacuum; scanning it from the
+    start each time read every one of them again (the same cost that made claims
+    slow). Reports left behind (waiting for their message, or skipped as locked)
+    are found by the scan from the start that follows a short batch.
+    """
+    global _watermark
+    pending = DeliveryReport.objects.filter(applied_at__isnull=True, retry_at__lte=now)
+    ahead = pending.filter(id__gt=_watermark).order_by("id")
+    reports = list(
+        ahead.select_for_update(skip_locked=True).values_list(*_REPORT_FIELDS)[:limit]
+    )
+    if len(reports) < limit and _watermark:
+        taken = [r[0] for r in reports]
+        rest = pending.exclude(id__in=taken).order_by("retry_at", "id")
+        reports += list(
+            rest.select_for_update(skip_locked=True).values_list(*_REPORT_FIELDS)[
+                : limit - len(reports)
+            ]
+        )
+    _watermark = max(r[0] for r in reports) if len(reports) == limit else 0
+    return reports
+
+
 def reports_apply(*, limit: int = 5000) -> set[int]:
     """Apply up to `limit` pending reports; the ids of the campaigns they touched."""
     now = timezone.now()
     with transaction.atomic():
-        pending = DeliveryReport.objects.filter(
-            applied_at__isnull=True, retry_at__lte=now
-        ).order_by("retry_at", "id")
-        reports = list(
-            pending.select_for_update(skip_locked=True).values_list(
-                "id",
-                "gateway",
-                "provider_id",
-                "client_ref",
-                "status",
-                "error_code",
-                "error_reason",
-                "received_at",
-            )[:limit]
-        )
+        reports = _pending_batch(now, limit)
         if not reports:
             return set()
         refs = {r[3] for r in reports if r[3]}
