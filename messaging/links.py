@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from contacts.models import OptOut, OptOutSource
 from messaging.models import LinkKind, Message, TrackedLink
+from messaging.webhooks import click_event_record
 
 CODE_LENGTH = 10  # base62: 59 bits, not guessable
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -134,6 +135,7 @@ def link_follow(code: str) -> TrackedLink | None:
     TrackedLink.objects.filter(pk=link.pk, first_clicked_at__isnull=True).update(
         first_clicked_at=now
     )
+    click_event_record(message_ref=link.message_ref, account_id=link.account_id)
     return link
 
 

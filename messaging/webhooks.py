@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 from cryptography.fernet import Fernet, MultiFernet
@@ -263,6 +264,35 @@ def campaign_event_record(
             status=status,
             previous_status=previous_status,
             reason=reason[:300],
+            created_at=now,
+        )
+        for endpoint_id in endpoints
+    )
+    return len(endpoints)
+
+
+def click_event_record(*, message_ref: UUID, account_id: int) -> int:
+    """Queue a `message.clicked` event per listening endpoint for a tracked link's
+    click (each click: receivers count uniques by messageId if they wish)."""
+    endpoints = _listeners([account_id], WebhookEventType.MESSAGE_CLICKED)
+    message = (
+        Message.objects.filter(client_ref=message_ref, account_id=account_id)
+        .only("id", "campaign_id", "phone", "channel", "client_ref", "status")
+        .first()
+    )
+    if not endpoints or message is None:
+        return 0
+    now = timezone.now()
+    WebhookEvent.objects.bulk_create(
+        WebhookEvent(
+            endpoint_id=endpoint_id,
+            type=WebhookEventType.MESSAGE_CLICKED,
+            message_id=message.pk,
+            campaign_id=message.campaign_id,
+            phone=message.phone,
+            channel=message.channel,
+            client_ref=message.client_ref,
+            status="CLICKED",
             created_at=now,
         )
         for endpoint_id in endpoints

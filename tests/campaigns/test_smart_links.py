@@ -11,7 +11,8 @@ from campaigns.services import campaign_confirm, campaign_create
 from campaigns.stats import campaign_stats
 from contacts.models import OptOut
 from messaging.links import CODE_LENGTH, short_base
-from messaging.models import Message, TrackedLink
+from messaging.models import Message, TrackedLink, WebhookEvent
+from messaging.webhooks import event_payload, webhook_create
 from tests.campaigns.builders import priced
 from tests.campaigns.conftest import make_list
 
@@ -122,3 +123,21 @@ def test_the_counter_counts_tracked_links_at_their_short_length(client_logged, a
 
     assert parts() == "2"
     assert parts(track_links="on") == "1"
+
+
+def test_every_click_is_a_signed_message_clicked_event(account, client, settings):
+    settings.MEGAFONO_ALLOW_PRIVATE_URLS = True
+    endpoint, _secret = webhook_create(
+        account=account, url="http://127.0.0.1:9/hook", events=["message.clicked"]
+    )
+    campaign = _sent(account)
+    message = Message.objects.get(campaign=campaign, phone="+393330000001")
+    tracked, _optout = _codes(message.text)
+    client.get(f"/l/{tracked}")
+    client.get(f"/l/{tracked}")
+
+    events = WebhookEvent.objects.filter(endpoint=endpoint).order_by("id")
+    payloads = [event_payload(event) for event in events]
+    assert [p["type"] for p in payloads] == ["message.clicked", "message.clicked"]
+    assert payloads[0]["data"]["messageId"] == message.pk
+    assert payloads[0]["data"]["phoneNumber"] == "+393330000001"
