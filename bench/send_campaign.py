@@ -145,14 +145,33 @@ def main(recipients: int, workers: int) -> None:
         cursor.execute(
             "CREATE TABLE bench_floor (LIKE messaging_message INCLUDING ALL)"
         )
+        values = {
+            "account_id": "%s",
+            "campaign_id": "NULL",
+            "contact_id": "id",
+            "phone": "phone",
+            "country": "country",
+            "channel": "'SMS'",
+            "sender": "''",
+            "text": "'Saldi -30%% oggi'",
+            "parts": "1",
+            "encoding": "'GSM-7'",
+            "unit_price": "0.035",
+            "price": "0.035",
+            "status": "'QUEUED'",
+            "gateway": "'simulator'",
+            "client_ref": "gen_random_uuid()",
+            "attempts": "0",
+            "created_at": "now()",
+            "canary": "false",
+            "payload": "NULL",
+        }
+        columns = sending._COLUMNS
         start = time.perf_counter()
         cursor.execute(
-            "INSERT INTO bench_floor (account_id, contact_id, phone, country, channel,"
-            " sender, text, parts, encoding, unit_price, price, status, gateway,"
-            " client_ref, provider_id, error_code, error_reason, attempts, created_at)"
-            " SELECT %s, id, phone, country, 'SMS', '', 'Saldi -30%% oggi', 1,"
-            " 'GSM-7', 0.035, 0.035, 'QUEUED', 'simulator', gen_random_uuid(),"
-            " '', '', '', 0, now() FROM contacts_contact WHERE contact_list_id = %s",
+            f"INSERT INTO bench_floor ({', '.join(columns)})"
+            f" SELECT {', '.join(values.get(c, chr(39) * 2) for c in columns)}"
+            " FROM contacts_contact WHERE contact_list_id = %s",
             [account.pk, contact_list.pk],
         )
         floor = time.perf_counter() - start
