@@ -10,6 +10,13 @@
    (or the report timeout passed), capturing the price of what was submitted and
    releasing the rest in the same transaction as the status change, so a retry
    can never settle twice: captured + released == reserved, to the cent.
+
+With SMS fallback (an RCS/WhatsApp campaign with `fallback`), preparing also
+renders and prices each recipient's SMS as a draft (`messaging.fallback`); a
+recipient whose message fails, or has no final report after `FALLBACK_WAIT`
+seconds (beat checks), gets it queued in the campaign's own lanes. The campaign
+completes only once no fallback can be made any more, and captures each
+channel's submitted messages on its own ledger row.
 """
 
 from __future__ import annotations
@@ -36,16 +43,16 @@ from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.models import Campaign
-from campaigns.quotes import recipient_messages, recipients
+from campaigns.quotes import has_fallback, recipient_messages, recipients
 from campaigns.selectors import campaign_get
 from campaigns.services import campaign_cancel
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
-from messaging import dispatch, ratelimit
+from messaging import dispatch, fallback, ratelimit
 from messaging.gateways import gateway_get
-from messaging.models import SUBMITTED, Message, MessageStatus
+from messaging.models import SUBMITTED, Channel, FallbackDraft, Message, MessageStatus
 from messaging.pricing import PriceBook
-from messaging.tallies import tallies_apply, tallies_for
+from messaging.tallies import tallies_apply, tallies_by_channel
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +80,32 @@ _COLUMNS = (
 )
 
 
-def _message_rows(campaign: Campaign) -> Iterator[tuple]:
-    """The campaign's messages as rows of `_COLUMNS`, in contact order."""
+_DRAFT_COLUMNS = (
+    "campaign_id",
+    "phone",
+    "sender",
+    "text",
+    "parts",
+    "encoding",
+    "unit_price",
+    "price",
+    "gateway",
+)
+# LANE_IDLE without a batch, a sending campaign with fallbacks queued gets lanes.
+LANE_IDLE = timedelta(seconds=5)
+
+
+def _chosen(campaign: Campaign):
+    """The confirmed recipients: rows added to the list after the quote are not."""
     chosen = recipients(campaign)
     if campaign.last_contact_id is not None:
         chosen = chosen.filter(id__lte=campaign.last_contact_id)
+    return chosen
+
+
+def _message_rows(campaign: Campaign) -> Iterator[tuple]:
+    """The campaign's messages as rows of `_COLUMNS`, in contact order."""
+    chosen = _chosen(campaign)
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
@@ -111,7 +139,47 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
         )
 
 
-def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
+def fallback_gateway(campaign: Campaign) -> str:
+    """The route of the campaign's fallback SMS.
+
+    The campaign's own route today: the simulator carries every channel. With
+    per-account routes this is the account's SMS route.
+    """
+    return campaign.gateway
+
+
+def _draft_rows(campaign: Campaign) -> Iterator[tuple]:
+    """Each recipient's fallback SMS as rows of `_DRAFT_COLUMNS`, priced like the
+    quote's worst case (the SMS volume of every recipient)."""
+    volume = campaign.quote.get("channels", {}).get("sms", {}).get("parts", 0)
+    book = PriceBook(channel=Channel.SMS, volume=volume)
+    prices: dict[str, Decimal] = {}
+    gateway = fallback_gateway(campaign)
+    for _contact_id, phone, country, text, parts, encoding in recipient_messages(
+        campaign, _chosen(campaign), fallback=True
+    ):
+        unit = prices.get(country)
+        if unit is None:
+            unit = prices[country] = book.unit_price(country)
+        yield (
+            campaign.pk,
+            phone,
+            campaign.sender,
+            text,
+            parts,
+            encoding,
+            unit,
+            unit * parts,
+            gateway,
+        )
+
+
+def _write(
+    rows: Iterator[tuple],
+    *,
+    model: type = Message,
+    columns: tuple[str, ...] = _COLUMNS,
+) -> tuple[int, Decimal]:
     """Insert the rows (COPY on PostgreSQL, batched INSERTs elsewhere); count, total.
 
     Rows are read a chunk at a time and each chunk is copied before the next is
@@ -119,17 +187,19 @@ def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
     fetch while a COPY is open.
     """
     count, total = 0, Decimal("0")
+    price_at = columns.index("price")
     while chunk := list(itertools.islice(rows, 5000)):
         count += len(chunk)
-        total += sum((row[11] for row in chunk), Decimal("0"))
+        total += sum((row[price_at] for row in chunk), Decimal("0"))
         if connection.vendor == "postgresql":
-            sql = f"COPY messaging_message ({', '.join(_COLUMNS)}) FROM STDIN"
+            table = model._meta.db_table
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
             with connection.cursor() as cursor, cursor.copy(sql) as copy:
                 for row in chunk:
                     copy.write_row(row)
         else:
-            Message.objects.bulk_create(
-                Message(**dict(zip(_COLUMNS, row, strict=True))) for row in chunk
+            model.objects.bulk_create(
+                model(**dict(zip(columns, row, strict=True))) for row in chunk
             )
     return count, total
 
@@ -139,9 +209,10 @@ def campaign_prepare(*, campaign_id: int) -> bool:
 
     The conditional UPDATE of `recipients_frozen_at` holds the campaign row until
     the messages are committed, so a second worker waits and then finds it done.
-    If the list changed since the quote so that the messages cost more than was
-    reserved, the difference is reserved too; without credit for it nothing is
-    kept, the campaign is canceled with the reason, and nothing is sent.
+    With fallback, each recipient's SMS draft is written too. If the list changed
+    since the quote so that the messages (and drafts: the worst case) cost more
+    than was reserved, the difference is reserved too; without credit for it
+    nothing is kept, the campaign is canceled with the reason, and nothing is sent.
     """
     with transaction.atomic():
         won = Campaign.objects.filter(
@@ -155,8 +226,16 @@ def campaign_prepare(*, campaign_id: int) -> bool:
             pk=campaign_id
         )
         count, total = _write(_message_rows(campaign))
-        tallies_apply(Counter({(campaign.pk, MessageStatus.QUEUED): count}))
-        extra = to_cents(total) - campaign.reserved_amount
+        tallies_apply(
+            Counter({(campaign.pk, campaign.channel, MessageStatus.QUEUED): count})
+        )
+        worst = to_cents(total)
+        if has_fallback(campaign):
+            _drafts, sms_total = _write(
+                _draft_rows(campaign), model=FallbackDraft, columns=_DRAFT_COLUMNS
+            )
+            worst += to_cents(sms_total)
+        extra = worst - campaign.reserved_amount
         if campaign.simulation or extra <= 0:
             return True
         try:
@@ -245,48 +324,94 @@ def campaign_send_batch(*, campaign_id: int) -> int:
 
 
 def _settle(campaign: Campaign) -> dict:
-    """The final money: capture what was submitted, release the rest of the hold."""
+    """The final money: capture what was submitted, release the rest of the hold.
+
+    Each channel's submitted messages are rounded to the cent on their own; a
+    campaign with fallback captures each channel on its own ledger row
+    (`campaign:N:whatsapp`, `campaign:N:sms`), so the split is in the ledger.
+    Never more than the reservation is captured.
+    """
     if campaign.simulation:
         return {"reserved_amount": Decimal("0"), "captured_amount": Decimal("0")}
-    submitted = Message.objects.filter(
-        campaign_id=campaign.pk, status__in=SUBMITTED
-    ).aggregate(total=Sum("price"))["total"] or Decimal("0")
-    capture = min(to_cents(submitted), campaign.reserved_amount)
-    release = campaign.reserved_amount - capture
+    by_channel = dict(
+        Message.objects.filter(campaign_id=campaign.pk, status__in=SUBMITTED)
+        .values_list("channel")
+        .annotate(total=Sum("price"))
+        .order_by()
+    )
+    # The campaign's own channel first, so a shortfall (none expected) hits the SMS.
+    order = sorted(by_channel, key=lambda channel: channel != campaign.channel)
     account = Account(pk=campaign.account_id)
-    if capture > 0:
-        credit_capture(account=account, amount=capture, reference=campaign.reference)
-    if release > 0:
-        credit_release(account=account, amount=release, reference=campaign.reference)
-    return {"reserved_amount": Decimal("0"), "captured_amount": capture}
+    left = campaign.reserved_amount
+    for channel in order:
+        amount = min(to_cents(by_channel[channel]), left)
+        if amount <= 0:
+            continue
+        left -= amount
+        reference = campaign.reference
+        if has_fallback(campaign):
+            reference = f"{campaign.reference}:{channel.lower()}"
+        credit_capture(account=account, amount=amount, reference=reference)
+    if left > 0:
+        credit_release(account=account, amount=left, reference=campaign.reference)
+    return {
+        "reserved_amount": Decimal("0"),
+        "captured_amount": campaign.reserved_amount - left,
+    }
+
+
+def _waiting(campaign: Campaign) -> bool:
+    """Whether a message is still queued, awaited or may still fall back.
+
+    A stopped campaign waits only for its queue (in flight). With fallback, an
+    RCS/WhatsApp message whose SMS was made is not waited for: its late report
+    is still recorded, after completion too.
+    """
+    counts = tallies_by_channel(campaign.pk)
+    if any(c.get(MessageStatus.QUEUED, 0) for c in counts.values()):
+        return True
+    if campaign.stop_requested_at:
+        return False
+    if not has_fallback(campaign):
+        return any(c.get(MessageStatus.SUBMITTED, 0) for c in counts.values())
+    sms = counts.get(Channel.SMS, {})
+    return sms.get(MessageStatus.SUBMITTED, 0) > 0 or fallback.awaiting_fallback(
+        campaign.pk
+    )
 
 
 def campaign_try_complete(
     *, campaign_id: int, actor: AbstractBaseUser | None = None
 ) -> bool:
-    """COMPLETED once nothing waits: no message queued and none awaiting a report.
+    """COMPLETED once nothing waits: no message queued, none awaiting a report, none
+    that may still fall back to SMS.
 
     A stopped campaign completes as soon as nothing is queued; submitted messages
     older than `REPORT_TIMEOUT` are marked EXPIRED first. The status change and
-    the settlement share a transaction under the account lock.
+    the settlement share a transaction under the account lock. Its fallback
+    drafts are discarded first in that transaction, which waits for a fallback
+    being made meanwhile; the check is then repeated, so an SMS queued at the
+    last moment keeps the campaign sending.
     """
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status not in {Status.SENDING, Status.PAUSED}:
         return False
     if campaign.status == Status.PAUSED and not campaign.stop_requested_at:
         return False
-    counts = tallies_for(campaign_id)
-    if counts.get(MessageStatus.QUEUED, 0) > 0:
+    counts = tallies_by_channel(campaign_id).values()
+    if any(c.get(MessageStatus.QUEUED, 0) for c in counts):
         return False
-    if counts.get(MessageStatus.SUBMITTED, 0) > 0 and not campaign.stop_requested_at:
+    if _waiting(campaign):
         deadline = timezone.now() - timedelta(seconds=settings.REPORT_TIMEOUT)
         dispatch.messages_expire(campaign_id=campaign_id, before=deadline)
-        if tallies_for(campaign_id).get(MessageStatus.SUBMITTED, 0) > 0:
+        if _waiting(campaign):
             return False
     with transaction.atomic():
+        fallback.fallback_discard(campaign_id)
         Account.objects.select_for_update().filter(pk=campaign.account_id).first()
         current = Campaign.objects.select_for_update().get(pk=campaign_id)
-        if current.status not in {Status.SENDING, Status.PAUSED}:
+        if current.status not in {Status.SENDING, Status.PAUSED} or _waiting(current):
+            transaction.set_rollback(True)  # keep the drafts: it goes on
             return False
         campaign_transition(
             campaign=current,
@@ -350,6 +475,7 @@ def campaign_stop(
         )
     else:
         raise InvalidTransition(current=campaign.status, target=Status.COMPLETED)
+    fallback.fallback_discard(pk)  # first: a fallback made meanwhile is canceled too
     dispatch.messages_cancel_queued(campaign_id=pk)
     campaign_try_complete(campaign_id=pk, actor=actor)
     campaign.refresh_from_db()
@@ -381,6 +507,33 @@ def campaigns_stalled() -> list[int]:
         for pk in candidates.values_list("pk", flat=True)[:100]
         if dispatch.has_claimable(pk)
     ]
+
+
+def campaigns_falling_back() -> list[int]:
+    """Make the SMS of RCS/WhatsApp messages with no final report after
+    `FALLBACK_WAIT`; the sending campaigns that have SMS queued and no lane.
+
+    Beat opens lanes for those: a lane that ran dry ended, and fallbacks queued
+    later by reports or by this wait need one.
+    """
+    now = timezone.now()
+    before = now - timedelta(seconds=settings.FALLBACK_WAIT)
+    campaigns = (
+        Campaign.objects.filter(
+            status__in=[Status.SENDING, Status.PAUSED],
+            stop_requested_at__isnull=True,
+            fallback=True,
+        )
+        .exclude(channel=Channel.SMS)
+        .only("status", "last_batch_at")
+    )
+    idle = []
+    for campaign in campaigns[:100]:
+        fallback.fallbacks_overdue(campaign_id=campaign.pk, before=before)
+        quiet = not campaign.last_batch_at or campaign.last_batch_at < now - LANE_IDLE
+        if campaign.status == Status.SENDING and quiet:
+            idle.append(campaign.pk)
+    return [pk for pk in idle if dispatch.has_claimable(pk)]
 
 
 def campaigns_finishing() -> list[int]:

@@ -22,8 +22,9 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from contacts.selectors import suppressed_q
+from messaging.fallback import FALLS_BACK, fallbacks_create
 from messaging.gateways.base import Gateway, OutgoingMessage, SubmitResult
-from messaging.models import Message, MessageStatus
+from messaging.models import Channel, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
 
 
@@ -87,21 +88,21 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     with transaction.atomic():
         skipped = list(
             claimed.filter(suppressed_q(account=account_id)).values_list(
-                "id", "campaign_id"
+                "id", "campaign_id", "channel"
             )
         )
         if skipped:
-            Message.objects.filter(id__in=[i for i, _c in skipped]).update(
+            Message.objects.filter(id__in=[i for i, _c, _ch in skipped]).update(
                 status=MessageStatus.SKIPPED, claim_token=None, finished_at=now
             )
             deltas: Deltas = Counter()
-            for _id, campaign_id in skipped:
-                deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
-                deltas[(campaign_id, MessageStatus.SKIPPED)] += 1
+            for _id, campaign_id, channel in skipped:
+                deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
+                deltas[(campaign_id, channel, MessageStatus.SKIPPED)] += 1
             tallies_apply(deltas)
             outcome[MessageStatus.SKIPPED] += len(skipped)
     batch = [
-        OutgoingMessage(*row)
+        OutgoingMessage(*row[:8], channel=row[8])
         for row in claimed.order_by("id").values_list(
             "id",
             "client_ref",
@@ -111,6 +112,7 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
             "parts",
             "encoding",
             "campaign_id",
+            "channel",
         )
     ]
     if not batch:
@@ -127,7 +129,11 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
 def _record(
     *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
 ) -> Counter:
-    """Store the route's answers: one UPDATE per kind of answer, tallies alike."""
+    """Store the route's answers: one UPDATE per kind of answer, tallies alike.
+
+    A refused RCS/WhatsApp message of a campaign with fallback gets its SMS in
+    the same transaction (`messaging.fallback`).
+    """
     now = timezone.now()
     by_ref = {message.client_ref: message for message in batch}
     accepted = [r for r in results if r.accepted]
@@ -143,41 +149,56 @@ def _record(
             rows = list(
                 mine.filter(id__in=ids)
                 .select_for_update()
-                .values_list("id", "campaign_id")
+                .values_list("id", "campaign_id", "channel")
             )
             provider_ids = {by_ref[r.client_ref].id: r.provider_id for r in accepted}
             objects = [
                 Message(id=i, provider_id=provider_ids[i].strip().lower()[:100])
-                for i, _c in rows
+                for i, _c, _ch in rows
             ]
             Message.objects.bulk_update(objects, ["provider_id"], batch_size=1000)
-            Message.objects.filter(id__in=[i for i, _c in rows]).update(
+            Message.objects.filter(id__in=[i for i, _c, _ch in rows]).update(
                 status=MessageStatus.SUBMITTED, submitted_at=now, claim_token=None
             )
-            for _id, campaign_id in rows:
-                deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
-                deltas[(campaign_id, MessageStatus.SUBMITTED)] += 1
+            for _id, campaign_id, channel in rows:
+                deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
+                deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] += 1
             outcome[MessageStatus.SUBMITTED] += len(rows)
         groups: dict[tuple[str, str, str], list[int]] = {}
         for r in refused:
             status = MessageStatus.REJECTED if r.permanent else MessageStatus.FAILED
             key = (status, r.error_code[:40], r.error_reason[:300])
             groups.setdefault(key, []).append(by_ref[r.client_ref].id)
+        failed: list[int] = []
         for (status, code, reason), ids in groups.items():
-            rows = list(mine.filter(id__in=ids).values_list("id", "campaign_id"))
-            Message.objects.filter(id__in=[i for i, _c in rows]).update(
+            rows = list(
+                mine.filter(id__in=ids).values_list("id", "campaign_id", "channel")
+            )
+            Message.objects.filter(id__in=[i for i, _c, _ch in rows]).update(
                 status=status,
                 error_code=code,
                 error_reason=reason,
                 finished_at=now,
                 claim_token=None,
             )
-            for _id, campaign_id in rows:
-                deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
-                deltas[(campaign_id, status)] += 1
+            for message_id, campaign_id, channel in rows:
+                deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
+                deltas[(campaign_id, channel, status)] += 1
+                if channel != Channel.SMS and status in FALLS_BACK:
+                    failed.append(message_id)
             outcome[status] += len(rows)
         tallies_apply(deltas)
+        fallbacks_create(ids=failed)
     return outcome
+
+
+def _moved_by_channel(rows: QuerySet[Message], **values) -> Counter:
+    """UPDATE `rows` with `values`, one channel at a time; how many of each moved."""
+    moved: Counter = Counter()
+    for channel in Channel.values:
+        if count := rows.filter(channel=channel).update(**values):
+            moved[channel] = count
+    return moved
 
 
 def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -> int:
@@ -189,42 +210,46 @@ def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -
             if include_claimed
             else _claimable(campaign_id)
         )
-        count = rows.update(
-            status=MessageStatus.CANCELED, finished_at=now, claim_token=None
+        moved = _moved_by_channel(
+            rows, status=MessageStatus.CANCELED, finished_at=now, claim_token=None
         )
-        if count:
-            tallies_apply(
-                Counter(
-                    {
-                        (campaign_id, MessageStatus.QUEUED): -count,
-                        (campaign_id, MessageStatus.CANCELED): count,
-                    }
-                )
-            )
-    return count
+        deltas: Deltas = Counter()
+        for channel, count in moved.items():
+            deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= count
+            deltas[(campaign_id, channel, MessageStatus.CANCELED)] += count
+        tallies_apply(deltas)
+    return sum(moved.values())
 
 
 def messages_expire(*, campaign_id: int, before) -> int:
-    """Submitted messages with no final report since `before` become EXPIRED."""
+    """Submitted messages with no final report since `before` become EXPIRED.
+
+    RCS/WhatsApp ones that have not fallen back yet do now (when the fallback
+    wait is longer than the report timeout).
+    """
     now = timezone.now()
     with transaction.atomic():
-        count = Message.objects.filter(
+        rows = Message.objects.filter(
             campaign_id=campaign_id,
             status=MessageStatus.SUBMITTED,
             submitted_at__lt=before,
-        ).update(
+        )
+        unreplaced = list(
+            rows.exclude(channel=Channel.SMS)
+            .filter(fallback_at__isnull=True)
+            .values_list("id", flat=True)
+        )
+        moved = _moved_by_channel(
+            rows,
             status=MessageStatus.EXPIRED,
             finished_at=now,
             error_code="NO_REPORT",
             error_reason="No delivery report in time",
         )
-        if count:
-            tallies_apply(
-                Counter(
-                    {
-                        (campaign_id, MessageStatus.SUBMITTED): -count,
-                        (campaign_id, MessageStatus.EXPIRED): count,
-                    }
-                )
-            )
-    return count
+        deltas: Deltas = Counter()
+        for channel, count in moved.items():
+            deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] -= count
+            deltas[(campaign_id, channel, MessageStatus.EXPIRED)] += count
+        tallies_apply(deltas)
+        fallbacks_create(ids=unreplaced)
+    return sum(moved.values())

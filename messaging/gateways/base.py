@@ -32,6 +32,8 @@ class OutgoingMessage:
     # Channel-specific content: a WhatsApp template (`template`: name, language,
     # parameters), RCS suggestions. Empty for SMS.
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # SMS, RCS or WHATSAPP: a route that carries several (the simulator) needs it.
+    channel: str = "SMS"
 
 
 @dataclass(frozen=True)

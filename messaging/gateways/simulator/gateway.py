@@ -1,7 +1,9 @@
 """The simulator route: accepts messages like a provider, reports on them later.
 
-It rejects numbers phonenumbers calls invalid, records each client reference it
-accepts once (a resubmission gets the first answer back, as from an idempotent
+It rejects numbers phonenumbers calls invalid, answers NOT_CAPABLE for the share
+`SIMULATOR_NOT_CAPABLE_RATE` of numbers on RCS and WhatsApp (drawn per number, so
+a number is or is not a "WhatsApp user" in every campaign), records each client
+reference it accepts once (a resubmission gets the first answer back, as from an idempotent
 provider), and decides each outcome and report delay from a hash of the seed and
 the reference, so a run is reproducible. Its reports travel the same path as a
 real provider's: a signed JSON body, parsed by `parse_reports` (see `reporting`).
@@ -24,6 +26,7 @@ from django.utils import timezone
 
 from contacts.phones import PhoneNormalizer
 from messaging.gateways.base import (
+    NOT_CAPABLE,
     Callback,
     CallbackRequest,
     InvalidReport,
@@ -54,10 +57,13 @@ class Behaviour:
     min_delay: float
     max_delay: float
     seed: str
+    # Share of numbers that cannot receive RCS/WhatsApp (SMS always can).
+    not_capable: float = 0.0
 
     @classmethod
     def from_settings(cls) -> Behaviour:
         return cls(
+            not_capable=settings.SIMULATOR_NOT_CAPABLE_RATE,
             delivered=settings.SIMULATOR_DELIVERED_RATE,
             undelivered=settings.SIMULATOR_UNDELIVERED_RATE,
             expired=settings.SIMULATOR_EXPIRED_RATE,
@@ -73,6 +79,14 @@ class Behaviour:
         return tuple(  # type: ignore[return-value]
             int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in (0, 8, 16)
         )
+
+    def is_capable(self, phone: str, channel: str) -> bool:
+        """Whether `phone` can receive `channel`: always for SMS; for RCS and
+        WhatsApp a reproducible draw per number (and channel) and seed."""
+        if channel == "SMS" or self.not_capable <= 0:
+            return True
+        digest = hashlib.sha256(f"{self.seed}:{channel}:{phone}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 >= self.not_capable
 
     def outcome(self, client_ref: UUID) -> tuple[str, float]:
         """(final status, report delay in seconds), or REJECTED at submission."""
@@ -129,6 +143,16 @@ class SimulatorGateway:
                         accepted=False,
                         error_code="INVALID_NUMBER",
                         error_reason="Not a valid phone number",
+                    )
+                )
+                continue
+            if not self.behaviour.is_capable(message.phone, message.channel):
+                results.append(
+                    SubmitResult(
+                        message.client_ref,
+                        accepted=False,
+                        error_code=NOT_CAPABLE,
+                        error_reason=f"Not reachable on {message.channel}",
                     )
                 )
                 continue
