@@ -153,6 +153,20 @@ def _clean(
                 CampaignErrorCode.TEXT_TOO_LONG,
                 _("RCS and WhatsApp messages are limited to 1000 characters."),
             )
+    sms_fallback = given.get("fallback_text") or ""
+    if sms_fallback:
+        info = segments.analyze(
+            sms_fallback,
+            unicode=bool(merged.get("unicode")),
+            max_parts=settings.SMS_MAX_PARTS,
+        )
+        if info.too_long:
+            refuse(
+                "fallback_text",
+                CampaignErrorCode.TEXT_TOO_LONG,
+                _("The SMS needs %(parts)d parts; the maximum is %(max)d.")
+                % {"parts": info.parts, "max": settings.SMS_MAX_PARTS},
+            )
     goal = given.get("goal_contact_count")
     if goal is not None and goal < 1:
         refuse(

@@ -75,7 +75,7 @@ def _post_report(client, message: Message, status: str):
 
 
 def test_a_third_not_on_whatsapp_get_the_sms_and_everyone_is_reached_once(
-    account, api, settings
+    account, api, client_logged, settings
 ):
     settings.SIMULATOR_NOT_CAPABLE_RATE = 0.33
     rows = italian_rows(30)
@@ -99,6 +99,9 @@ def test_a_third_not_on_whatsapp_get_the_sms_and_everyone_is_reached_once(
     calculated = api.post(f"{base}/calculateGoal").json()
     assert calculated["estimatedCost"] == 5.55
     assert calculated["breakdown"]["sms"] == {"count": 30, "cost": 1.05}
+    cost_page = client_logged.get(f"/campaigns/{campaign.pk}/cost/").content.decode()
+    assert "SMS fallback, at most" in cost_page
+    assert "every recipient also gets the SMS" in cost_page
 
     campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
     run_to_the_end(campaign.pk)
@@ -157,6 +160,10 @@ def test_a_third_not_on_whatsapp_get_the_sms_and_everyone_is_reached_once(
     }
     assert campaign.captured_amount == whatsapp_cost + sms_cost
     assert stats["cost"] == float(whatsapp_cost + sms_cost)
+    page = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'data-testid="count-fallbacks">{n}<' in page
+    assert 'data-testid="channel-split"' in page
+    assert '<th scope="row">WhatsApp</th>' in page
     assert not FallbackDraft.objects.filter(campaign=campaign).exists()
 
 
@@ -260,6 +267,20 @@ def test_without_fallback_nobody_gets_an_sms(account, settings):
     capture = LedgerEntry.objects.get(reference=campaign.reference, kind="capture")
     accepted = messages.filter(status="DELIVERED").count()
     assert capture.amount == accepted * Decimal("0.15")
+
+
+def test_a_fallback_sms_longer_than_allowed_is_refused(account, api, settings):
+    settings.SMS_MAX_PARTS = 2
+    campaign = priced(account, make_list(account, italian_rows(2)), **WHATSAPP)
+    response = api.put(
+        f"/api/partner-gateway/v1/campaigns/{campaign.pk}",
+        {"fallbackText": "x" * 400},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "fail",
+        "data": {"fallbackText": "The SMS needs 3 parts; the maximum is 2."},
+    }
 
 
 def test_fallback_needs_an_sms_text(account, api):
