@@ -200,6 +200,11 @@ def test_an_undelivered_report_falls_back_once_however_often_it_comes(
     assert stats.fallbacks == 1
     assert stats.channels["WHATSAPP"].undelivered == 1
     assert not sending.campaign_try_complete(campaign_id=submitted.pk)  # SMS queued
+    assert sending.campaigns_falling_back() == []  # a lane ran just now
+    Campaign.objects.filter(pk=submitted.pk).update(
+        last_batch_at=timezone.now() - timedelta(seconds=10)
+    )
+    assert sending.campaigns_falling_back() == [submitted.pk]  # beat opens lanes
     assert sending.campaign_send_batch(campaign_id=submitted.pk) == 1
     sms.refresh_from_db()
     assert sms.status == "SUBMITTED"
@@ -238,6 +243,14 @@ def test_no_report_within_the_wait_falls_back_and_a_late_delivery_adds_nothing(
     stats = campaign_stats(submitted)
     assert stats.channels["WHATSAPP"].awaiting == 3  # their reports may still come
     assert stats.channels["SMS"].delivered == 4
+
+    after = whatsapp.filter(status="SUBMITTED").order_by("id").first()
+    _post_report(client, after, "UNDELIVERED")
+    reports_apply()
+    after.refresh_from_db()
+    assert after.status == "UNDELIVERED"  # recorded after completion too
+    assert Message.objects.filter(campaign=submitted, channel="SMS").count() == 4
+    assert campaign_stats(submitted).channels["WHATSAPP"].awaiting == 2
 
 
 def test_a_stopped_campaign_falls_back_no_more(client, submitted):
