@@ -74,6 +74,7 @@ def _post_report(client, message: Message, status: str):
     assert response.status_code == 202
 
 
+@pytest.mark.smoke  # raw SQL that differs on SQLite (client references, locks)
 def test_a_third_not_on_whatsapp_get_the_sms_and_everyone_is_reached_once(
     account, api, client_logged, settings
 ):
@@ -210,6 +211,7 @@ def test_an_undelivered_report_falls_back_once_however_often_it_comes(
     assert sms.status == "SUBMITTED"
 
 
+@pytest.mark.smoke
 def test_no_report_within_the_wait_falls_back_and_a_late_delivery_adds_nothing(
     client, submitted, settings
 ):
