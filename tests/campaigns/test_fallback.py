@@ -20,7 +20,7 @@ from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, Behaviour, si
 from messaging.gateways.simulator.reporting import simulator_reports_send
 from messaging.models import FallbackDraft, Message
 from messaging.receipts import reports_apply
-from tests.campaigns.builders import priced
+from tests.campaigns.builders import configured, priced
 from tests.campaigns.conftest import italian_rows, make_list
 
 REPORTS_URL = "/api/partner-gateway/v1/delivery-reports/simulator"
@@ -321,3 +321,21 @@ def test_fallback_needs_an_sms_text(account, api):
             "WhatsApp get."
         },
     }
+
+
+def test_the_cost_step_asks_for_the_fallback_sms(account, client_logged):
+    campaign = configured(
+        account,
+        make_list(account, italian_rows(2)),
+        channel="WHATSAPP",
+        text="",
+        template_id="spring_sale_v1",
+        fallback=True,
+    )
+    response = client_logged.post(
+        f"/campaigns/{campaign.pk}/cost/", HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+    assert "Write the SMS that recipients who cannot receive WhatsApp get." in (
+        response.content.decode()
+    )
