@@ -36,6 +36,7 @@ from campaigns.states import ACTIVE, EDITABLE, Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
 from messaging import segments
+from messaging.fallback import fallback_discard
 from messaging.models import Channel
 
 
@@ -458,4 +459,5 @@ def campaign_cancel(
                 reference=campaign.reference,
                 actor=actor,
             )
+        fallback_discard(campaign.pk)  # prepared for later: its SMS drafts go
     return campaign

@@ -14,13 +14,13 @@ from django.utils import timezone
 from accounts.models import LedgerEntry
 from campaigns import sending
 from campaigns.models import Campaign
-from campaigns.services import campaign_confirm
+from campaigns.services import campaign_cancel, campaign_confirm
 from campaigns.stats import campaign_stats
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, Behaviour, sign
 from messaging.gateways.simulator.reporting import simulator_reports_send
 from messaging.models import FallbackDraft, Message
 from messaging.receipts import reports_apply
-from tests.campaigns.builders import configured, priced
+from tests.campaigns.builders import configured, priced, scheduled
 from tests.campaigns.conftest import italian_rows, make_list
 
 REPORTS_URL = "/api/partner-gateway/v1/delivery-reports/simulator"
@@ -339,3 +339,15 @@ def test_the_cost_step_asks_for_the_fallback_sms(account, client_logged):
     assert "Write the SMS that recipients who cannot receive WhatsApp get." in (
         response.content.decode()
     )
+
+
+def test_a_campaign_prepared_for_later_keeps_its_drafts_until_canceled(account):
+    campaign = scheduled(account, make_list(account, italian_rows(3)), **WHATSAPP)
+    assert sending.campaign_prepare(campaign_id=campaign.pk)
+    drafts = FallbackDraft.objects.filter(campaign=campaign)
+    assert drafts.count() == 3
+    assert {d.price for d in drafts} == {Decimal("0.035")}
+    campaign.refresh_from_db()
+    assert campaign.reserved_amount == Decimal("0.56")  # 3 x 0.15 + 3 x 0.035
+    campaign_cancel(account=account, pk=campaign.pk)
+    assert not FallbackDraft.objects.filter(campaign=campaign).exists()
