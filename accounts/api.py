@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.security import APIKeyHeader
 
+from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
 from accounts.apikeys import apikey_authenticate
 from accounts.errors import TooManyAttempts
 from accounts.money import to_cents
+from accounts.services import account_send_window_set
 from accounts.throttling import (
     apikey_failure_record,
     apikey_lockout_remaining,
@@ -57,6 +60,13 @@ class AccountOut(Schema):
     currency: str
     availableCredit: Decimal
     reservedCredit: Decimal
+    sendWindow: dict | None = Field(
+        description="The send window new campaigns start with; null: any hour"
+    )
+
+
+class AccountIn(Schema):
+    sendWindow: dict[str, Any] | None = None
 
 
 router = DualRouter(tags=["Account"])
@@ -73,4 +83,16 @@ def account_get(request: HttpRequest) -> dict:
         "currency": account.currency,
         "availableCredit": to_cents(account.balance),
         "reservedCredit": to_cents(account.reserved),
+        "sendWindow": account.send_window,
     }
+
+
+@router.api_operation(
+    ["PUT", "PATCH"], "/account", response={200: AccountOut, 400: Fail, 401: Fail}
+)
+def account_update(request: HttpRequest, payload: AccountIn) -> dict:
+    """Change the account's defaults: `sendWindow` (null clears it)."""
+    if "sendWindow" in payload.model_fields_set:
+        with errors_named_as_sent(payload.model_fields_set):
+            account_send_window_set(account=request.account, window=payload.sendWindow)
+    return account_get(request)

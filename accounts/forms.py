@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from django import forms
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
+from accounts.windows import DAYS
 
 
 class ApiKeyForm(forms.Form):
@@ -27,3 +31,36 @@ def add_domain_errors(
     for key, message in error.data.items():
         name = (fields or {}).get(key, key)
         form.add_error(name if name in form.fields else None, message)
+
+
+class SendWindowForm(forms.Form):
+    """The account's default send window: days ticked and hours; no day: none."""
+
+    days = forms.MultipleChoiceField(
+        label=_("Days"),
+        choices=[(code, WEEKDAYS[i]) for i, code in enumerate(DAYS)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    start = forms.TimeField(
+        label=_("from"),
+        initial=time(9, 0),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    end = forms.TimeField(
+        label=_("to"),
+        initial=time(20, 0),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+    def window(self) -> dict | None:
+        """The window as services take it, from a valid form."""
+        data = self.cleaned_data
+        if not data["days"]:
+            return None
+        end = data["end"]
+        return {
+            "days": data["days"],
+            "from": data["start"].strftime("%H:%M"),
+            "to": "24:00" if end == time(0, 0) else end.strftime("%H:%M"),
+        }

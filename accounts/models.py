@@ -37,6 +37,8 @@ class Account(models.Model):
         _("default country for numbers"), max_length=2, default="IT"
     )
     default_sender = models.CharField(_("default sender"), max_length=15, blank=True)
+    # New campaigns start with it (`accounts.windows`); None: any hour.
+    send_window = models.JSONField(_("default send window"), null=True, blank=True)
     balance = money_field(verbose_name=_("available credit"), default=Decimal("0"))
     reserved = money_field(verbose_name=_("reserved credit"), default=Decimal("0"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.credit import credit_top_up
 from accounts.models import Account, Membership
+from accounts.windows import window_clean
 
 
 def account_create(
@@ -44,3 +45,14 @@ def membership_add(
         account=account, user=user, defaults={"role": role}
     )
     return membership
+
+
+def account_send_window_set(*, account: Account, window: object) -> Account:
+    """Set (or clear, with None) the window new campaigns start with.
+
+    Campaigns already made keep theirs; transactional sends never have one.
+    """
+    cleaned = window_clean(window)
+    Account.objects.filter(pk=account.pk).update(send_window=cleaned)
+    account.send_window = cleaned
+    return account

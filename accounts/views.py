@@ -14,22 +14,55 @@ from django.views.decorators.http import require_POST
 
 from accounts.apikeys import apikey_create, apikey_revoke
 from accounts.decorators import AccountRequest, account_required
-from accounts.forms import ApiKeyForm
+from accounts.errors import DomainError
+from accounts.forms import ApiKeyForm, SendWindowForm
 from accounts.middleware import SESSION_KEY
 from accounts.selectors import (
     accounts_for_user,
     apikeys_for_account,
     ledger_for_account,
 )
+from accounts.services import account_send_window_set
+from accounts.windows import window_describe
+
+
+def _window_form(account, data=None) -> SendWindowForm:
+    window = account.send_window or {}
+    initial = {"days": window.get("days", [])}
+    if window:
+        initial.update(start=window["from"], end=window["to"].replace("24:00", "00:00"))
+    return SendWindowForm(data, initial=initial)
 
 
 @account_required
 def account_detail(request: AccountRequest) -> HttpResponse:
-    """Balance, reserved credit and the ledger, newest first."""
+    """Balance, reserved credit and the ledger, newest first; the default window."""
     page = Paginator(ledger_for_account(account=request.account), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "accounts/account.html", {"page": page})
+    context = {
+        "page": page,
+        "window_form": _window_form(request.account),
+        "send_window_text": window_describe(request.account.send_window),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@account_required
+@require_POST
+def account_send_window(request: AccountRequest) -> HttpResponse:
+    """Set or clear the send window new campaigns start with."""
+    form = _window_form(request.account, request.POST)
+    if form.is_valid():
+        try:
+            account_send_window_set(account=request.account, window=form.window())
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("New campaigns start with this send window."))
+    else:
+        messages.error(request, _("Give the hours as HH:MM."))
+    return redirect("accounts:detail")
 
 
 @never_cache

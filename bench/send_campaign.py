@@ -1,60 +1,97 @@
-"""Sending a campaign through the simulator on PostgreSQL, each step beside a floor.
+"""Sending a campaign through the simulator on PostgreSQL + Redis, beside floors.
 
-Run from the repository root (PostgreSQL on 127.0.0.1 with trust auth):
+Run from the repository root (PostgreSQL and Redis on 127.0.0.1):
 
-    .venv/bin/python bench/send_campaign.py [recipients]
+    .venv/bin/python bench/send_campaign.py [recipients] [workers]
 
-It creates the database `megafono_bench_send` (or uses `DATABASE_URL`), migrates
-it, fills one list with one INSERT ... SELECT, confirms a campaign and then times,
-in this one process: creating the messages (`campaign_prepare`) against one
-`INSERT ... SELECT` of the same rows into a scratch table; dispatching them
-(`campaign_send_batch` until nothing is queued) against a bare claim-and-update of
-the same batches; applying the simulator's reports; and `campaign_stats` p95
-while reports are applied. Worker processes, the broker and the rate limiter are
-not in these figures (tests/campaigns/test_workers.py runs real workers).
+Defaults: 1,000,000 recipients, 2 worker processes. It creates the database
+`megafono_bench_send` (or uses `DATABASE_URL`), fills one list with one
+INSERT ... SELECT, confirms a campaign and measures:
+
+1. message creation (`campaign_prepare`) for a text that is the same for
+   everyone and, on a tenth of the list, for a personalized one, beside one
+   `INSERT ... SELECT` of the same rows into a copy of the messages table with
+   the same indexes (the floor);
+2. dispatch by real Celery worker processes (solo pool, one process each, on a
+   queue of their own, simulator without report delay), from the start task
+   until nothing is queued, beside the same workers running no-op tasks
+   (`celery.accumulate`), expressed as messages/s at the batch size;
+3. delivery reports: the simulator's reports are first stored (the fake
+   provider's side, timed apart), then applied by as many processes running
+   `reports_apply` in a loop, beside `UPDATE`ing the same rows' status once;
+4. `campaign_stats` p95 sampled while dispatching and applying, and the
+   workers' resident memory at the start, middle and end of dispatch.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault(
-    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/megafono_bench_send"
-)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SIMULATOR_MIN_DELAY", "0")
-os.environ.setdefault("SIMULATOR_MAX_DELAY", "0")
-os.environ.setdefault("SEND_BATCH_SIZE", "2000")
 
 import django
 import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault(
+    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/megafono_bench_send"
+)
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SEND_BATCH_SIZE", "1000")
+os.environ.setdefault("SEND_LANES", "4")
 
 
 def ensure_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
-        if not c.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            c.execute(f'CREATE DATABASE "{name}"')
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
 
 
-def timed(label: str, run, count: int) -> float:
-    start = time.perf_counter()
-    run()
-    elapsed = time.perf_counter() - start
-    print(f"{label:<48} {elapsed:8.2f} s  {count / elapsed:10,.0f} /s")
-    return elapsed
+def line(label: str, seconds: float, count: int, unit: str = "/s") -> None:
+    print(f"{label:<58} {seconds:8.2f} s {count / seconds:11,.0f} {unit}", flush=True)
 
 
-def main(recipients: int) -> None:
+def rss_mb(pid: int) -> float:
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    return 0.0
+
+
+def p95(samples: list[float]) -> float:
+    if len(samples) < 2:
+        return samples[0] * 1000 if samples else 0.0
+    return statistics.quantiles(samples, n=20)[-1] * 1000
+
+
+def start_workers(n: int) -> list[subprocess.Popen]:
+    queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+        "-c", "1", "-P", "solo", "--without-gossip", "--without-mingle",
+        "-l", "WARNING",
+    ]  # fmt: skip
+    return [
+        subprocess.Popen(
+            [*command, "-n", f"bench{i}-{queue}@%h"], cwd=ROOT, env=os.environ.copy()
+        )
+        for i in range(n)
+    ]
+
+
+def main(recipients: int, workers: int) -> None:
+    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"bench-{uuid.uuid4().hex[:8]}"
+    os.environ["SIMULATOR_MIN_DELAY"] = os.environ["SIMULATOR_MAX_DELAY"] = "0"
     ensure_database(os.environ["DATABASE_URL"])
     django.setup()
+    from celery import current_app
     from django.core.management import call_command
     from django.db import connection
 
@@ -65,8 +102,14 @@ def main(recipients: int) -> None:
     from campaigns.stats import campaign_stats
     from contacts.models import ContactList
     from messaging.gateways.simulator.reporting import simulator_reports_send
-    from messaging.receipts import reports_apply
+    from messaging.tallies import tallies_for
 
+    batch = int(os.environ["SEND_BATCH_SIZE"])
+    print(
+        f"{recipients:,} recipients, {workers} worker processes, batch {batch}, "
+        f"lanes {os.environ['SEND_LANES']}",
+        flush=True,
+    )
     account = account_create(name="Bench", credit=10_000_000)
     contact_list = ContactList.objects.create(account=account, name="Bench send")
     with connection.cursor() as cursor:
@@ -77,65 +120,165 @@ def main(recipients: int) -> None:
                  number_type, first_name, last_name, attributes, source, row_number,
                  created_at)
             SELECT %s, '333' || lpad(n::text, 7, '0'), '+39333' || lpad(n::text, 7, '0'),
-                   'valid', '', 'IT', 'mobile', 'Nome', '', '{}', 'api', n, now()
+                   'valid', '', 'IT', 'mobile', 'Nome' || (n %% 100), '', '{}', 'api', n,
+                   now()
             FROM generate_series(1, %s) AS n
             """,
             [contact_list.pk, recipients],
         )
         cursor.execute("ANALYZE contacts_contact")
-    campaign = campaign_create(
-        account=account, name="Bench", text="Saldi -30% oggi", contact_list=contact_list
-    )
-    campaign_calculate(account=account, pk=campaign.pk)
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
 
+    def confirmed(text: str, goal: int | None = None):
+        campaign = campaign_create(
+            account=account,
+            name="Bench",
+            text=text,
+            contact_list=contact_list,
+            goal_contact_count=goal,
+        )
+        campaign_calculate(account=account, pk=campaign.pk)
+        return campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+
+    # 1. Creation.
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_floor")
         cursor.execute(
-            "CREATE TABLE bench_floor AS SELECT * FROM messaging_message WITH NO DATA"
+            "CREATE TABLE bench_floor (LIKE messaging_message INCLUDING ALL)"
         )
-        floor = (
+        start = time.perf_counter()
+        cursor.execute(
             "INSERT INTO bench_floor (account_id, contact_id, phone, country, channel,"
             " sender, text, parts, encoding, unit_price, price, status, gateway,"
             " client_ref, provider_id, error_code, error_reason, attempts, created_at)"
-            " SELECT %s, id, phone, country, 'SMS', '', 'Saldi -30%%%% oggi', 1,"
+            " SELECT %s, id, phone, country, 'SMS', '', 'Saldi -30%% oggi', 1,"
             " 'GSM-7', 0.035, 0.035, 'QUEUED', 'simulator', gen_random_uuid(),"
-            " '', '', '', 0, now() FROM contacts_contact WHERE contact_list_id = %s"
+            " '', '', '', 0, now() FROM contacts_contact WHERE contact_list_id = %s",
+            [account.pk, contact_list.pk],
         )
-        timed(
-            "floor: INSERT ... SELECT of the same rows",
-            lambda: cursor.execute(floor % (account.pk, contact_list.pk)),
-            recipients,
-        )
+        floor = time.perf_counter() - start
         cursor.execute("DROP TABLE bench_floor")
-    timed(
-        "messages created (campaign_prepare, COPY)",
-        lambda: sending.campaign_prepare(campaign_id=campaign.pk),
+    line("floor: INSERT ... SELECT into a same-index table", floor, recipients)
+    personal = confirmed("Ciao {{first_name}}, -30% oggi", goal=recipients // 10)
+    start = time.perf_counter()
+    sending.campaign_prepare(campaign_id=personal.pk)
+    line(
+        f"created, personalized ({recipients // 10:,}, COPY)",
+        time.perf_counter() - start,
+        recipients // 10,
+    )
+    campaign = confirmed("Saldi -30% oggi")
+    start = time.perf_counter()
+    sending.campaign_prepare(campaign_id=campaign.pk)
+    created = time.perf_counter() - start
+    line("created, same text for all (INSERT ... SELECT)", created, recipients)
+    print(f"{'  x floor':<58} {created / floor:8.1f}", flush=True)
+
+    # 2. Dispatch by worker processes, beside no-op tasks on the same workers.
+    queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
+    redis = current_app.connection_for_write().default_channel.client
+    redis.delete(queue)  # the start tasks confirming queued: sent below, when timed
+    noops = 5_000
+    with current_app.producer_or_acquire() as producer:
+        for _ in range(noops):
+            current_app.send_task(
+                "celery.accumulate", args=[1], queue=queue, producer=producer
+            )
+    fleet = start_workers(workers)
+    while redis.llen(queue) >= noops:  # timed from the first task a worker takes
+        time.sleep(0.01)
+    start = time.perf_counter()
+    while redis.llen(queue):
+        time.sleep(0.01)
+    noop = time.perf_counter() - start
+    line(f"floor: {noops:,} no-op tasks", noop, noops, "tasks/s")
+    print(
+        f"{'  as messages at the batch size':<58} {'':8} "
+        f"{noops * batch / noop:11,.0f} /s",
+        flush=True,
+    )
+    memory: list[list[float]] = []
+    stats_times: list[float] = []
+    start = time.perf_counter()
+    current_app.send_task("campaigns.start", args=[campaign.pk], queue=queue)
+    half = False
+    memory.append([rss_mb(p.pid) for p in fleet])
+    while tallies_for(campaign.pk).get("QUEUED", recipients):
+        t = time.perf_counter()
+        campaign_stats(campaign)
+        stats_times.append(time.perf_counter() - t)
+        if not half and tallies_for(campaign.pk).get("QUEUED", 0) < recipients // 2:
+            memory.append([rss_mb(p.pid) for p in fleet])
+            half = True
+        time.sleep(0.2)
+    dispatched = time.perf_counter() - start
+    memory.append([rss_mb(p.pid) for p in fleet])
+    for process in fleet:
+        process.terminate()
+    for process in fleet:
+        process.wait()
+    line(
+        f"dispatched by {workers} workers (claim, submit, record)",
+        dispatched,
         recipients,
     )
-    sending.campaign_start(campaign_id=campaign.pk)
+    print(f"{'  campaign_stats p95 while dispatching':<58} {p95(stats_times):8.2f} ms")
+    print(
+        f"{'  worker RSS MB at start / half / end':<58} "
+        + " | ".join(" / ".join(f"{m[i]:.0f}" for m in memory) for i in range(workers)),
+        flush=True,
+    )
 
-    def dispatch() -> None:
-        while sending.campaign_send_batch(campaign_id=campaign.pk):
-            pass
-
-    timed("dispatched (claim, submit, record), 1 process", dispatch, recipients)
-
-    latencies: list[float] = []
-
-    def apply() -> None:
-        while simulator_reports_send() or reports_apply():
-            start = time.perf_counter()
-            campaign_stats(campaign)
-            latencies.append(time.perf_counter() - start)
-
-    timed("reports sent by the simulator and applied", apply, recipients)
-    p95 = statistics.quantiles(latencies, n=20)[-1] * 1000 if len(latencies) > 1 else 0
-    print(f"{'campaign_stats p95 while reports applied':<48} {p95:8.2f} ms")
+    # 3. Reports: the fake provider sends them, then our processes apply them.
+    start = time.perf_counter()
+    while simulator_reports_send():
+        pass
+    line(
+        "simulator sent its reports (provider side)",
+        time.perf_counter() - start,
+        recipients,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_floor AS SELECT * FROM messaging_message")
+        cursor.execute("CREATE INDEX ON bench_floor (id)")
+        cursor.execute("ANALYZE bench_floor")
+        start = time.perf_counter()
+        cursor.execute(
+            "UPDATE bench_floor SET status = 'DELIVERED', finished_at = now()"
+            " WHERE campaign_id = %s",
+            [campaign.pk],
+        )
+        floor = time.perf_counter() - start
+        cursor.execute("DROP TABLE bench_floor")
+    line("floor: one UPDATE of every message's status", floor, recipients)
+    code = "from messaging.receipts import reports_apply\nwhile reports_apply(): pass"
+    appliers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=os.environ.copy(),
+        )
+        for _ in range(workers)
+    ]
+    stats_times = []
+    start = time.perf_counter()
+    while any(p.poll() is None for p in appliers):
+        t = time.perf_counter()
+        campaign_stats(campaign)
+        stats_times.append(time.perf_counter() - t)
+        time.sleep(0.2)
+    applied = time.perf_counter() - start
+    line(f"reports applied by {workers} processes", applied, recipients)
+    print(f"{'  campaign_stats p95 while applying':<58} {p95(stats_times):8.2f} ms")
     sending.campaign_try_complete(campaign_id=campaign.pk)
     campaign.refresh_from_db()
-    print(f"status {campaign.status}, captured {campaign.captured_amount} EUR")
+    counts = tallies_for(campaign.pk)
+    print(
+        f"status {campaign.status}, captured {campaign.captured_amount} EUR, {counts}"
+    )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 2,
+    )

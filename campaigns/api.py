@@ -52,6 +52,7 @@ from campaigns.selectors import (
 from campaigns.states import Status as CampaignStatus
 from campaigns.stats import campaign_stats
 from campaigns.trials import campaign_test_send
+from messaging.links import clicked_at
 from messaging.models import Channel
 
 router = DualRouter(tags=["Campaigns"])
@@ -211,8 +212,11 @@ def campaign_messages_api(
     page = campaign_messages_page(
         campaign=campaign, status=status, after=cursor, size=limit
     )
+    clicks = clicked_at([m.client_ref for m in page.items])
     return {
-        "messages": [message_out(m) for m in page.items],
+        "messages": [
+            message_out(m, clicked=clicks.get(m.client_ref)) for m in page.items
+        ],
         "nextCursor": str(page.next_after) if page.next_after else None,
     }
 

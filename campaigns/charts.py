@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from itertools import accumulate
 
 import pygal
@@ -61,4 +62,23 @@ def outcome_chart(stats: CampaignStats) -> str:
     chart.add(_("Delivered"), stats.delivered)
     chart.add(_("Failed"), stats.failed)
     chart.add(_("Not sent yet"), stats.queued)
+    return chart.render(is_unicode=True)
+
+
+def forecast_chart(forecast: dict) -> str:
+    """Expected sends per hour (the quote's forecast), as SVG bars; hours are
+    shown in the current time zone (the account's)."""
+    hours = [
+        (datetime.fromisoformat(hour), n) for hour, n in forecast.get("perHour", [])
+    ]
+    chart = pygal.Bar(
+        **{**_OPTIONS, "height": 200, "show_legend": False},
+        x_label_rotation=0,
+        show_minor_x_labels=False,
+    )
+    chart.x_labels = [
+        timezone.localtime(hour).strftime("%a %H:00") for hour, _n in hours
+    ]
+    chart.x_labels_major = chart.x_labels[:: max(1, len(hours) // 6)]
+    chart.add(_("Messages per hour"), [n for _hour, n in hours])
     return chart.render(is_unicode=True)

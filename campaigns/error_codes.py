@@ -29,3 +29,8 @@ class CampaignErrorCode(StrEnum):
     RECURRING_ENDED = "recurring_ended"
     INVALID_RECURRING_TRANSITION = "invalid_recurring_transition"
     OCCURRENCE_MISSED = "occurrence_missed"
+    TEMPLATE_NOT_APPROVED = "template_not_approved"
+    TEMPLATE_VARIABLES = "template_variables"
+    INVALID_SEND_WINDOW = "invalid_send_window"
+    INVALID_SPEED = "invalid_speed"
+    INVALID_CANARY = "invalid_canary"

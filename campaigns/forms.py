@@ -23,7 +23,7 @@ from accounts.models import Account
 from campaigns.models import Campaign
 from campaigns.recurrence import DAYS, weekly_rule
 from contacts.selectors import contact_lists_for_account
-from messaging.models import Channel
+from messaging.models import Channel, WhatsAppTemplate
 
 
 def changes(campaign: Campaign, cleaned: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +96,14 @@ class MessageForm(forms.Form):
         label=_("Spell field values with GSM-7 letters (Łukasz → Lukasz)"),
         required=False,
     )
+    track_links = forms.BooleanField(
+        label=_("Track links: each recipient gets short links of their own"),
+        required=False,
+        help_text=_(
+            "Clicks are counted per recipient. Write {{optout_link}} for a "
+            "one-click unsubscribe page."
+        ),
+    )
     fallback = forms.BooleanField(
         label=_("Fall back to SMS when the phone cannot receive this channel"),
         required=False,
@@ -105,20 +113,79 @@ class MessageForm(forms.Form):
         help_text=_("Empty: the message text is sent as SMS."),
     )
 
-    def __init__(self, *args: Any, channel: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        channel: str,
+        templates: list[WhatsAppTemplate] | None = None,
+        columns: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`templates`: the account's approved WhatsApp templates. With some, the
+        template is picked from them and each of its variables from `columns`
+        (the list's fields); without, its name is typed as before."""
         super().__init__(*args, **kwargs)
         self.channel = channel
+        self.templates = templates or []
+        self.template: WhatsAppTemplate | None = None
         if channel == Channel.SMS:
             for name in ("template_id", "fallback", "fallback_text"):
                 del self.fields[name]
         else:
             self.fields["fallback_text"].widget.attrs["rows"] = 3
+        if channel == Channel.WHATSAPP and self.templates:
+            self._picker(columns or [])
         self.fields["text"].widget.attrs.update(
             {"rows": 7, "spellcheck": "true", "autofocus": True}
         )
 
+    def _picker(self, columns: list[str]) -> None:
+        """The template as a choice among the approved ones, plus one column
+        choice per variable of the chosen template."""
+        self.fields["template_id"] = forms.ChoiceField(
+            label=_("Approved template"),
+            required=False,
+            choices=[
+                ("", _("Choose a template")),
+                *(
+                    (
+                        t.reference,
+                        " · ".join(
+                            part
+                            for part in (t.name, t.language, t.category.lower())
+                            if part
+                        ),
+                    )
+                    for t in self.templates
+                ),
+            ],
+        )
+        chosen = (
+            self.data.get("template_id")
+            if self.is_bound
+            else self.initial.get("template_id")
+        ) or ""
+        self.template = template_choice(self.templates, chosen)
+        column_choices = [("", _("Choose a column")), *((c, c) for c in columns)]
+        for i in range(1, (self.template.variables if self.template else 0) + 1):
+            self.fields[variable_field(i)] = forms.ChoiceField(
+                label=f"{{{{{i}}}}}", required=False, choices=column_choices
+            )
+
+    @property
+    def variable_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("variable_")]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.template is not None:
+            mapping = {}
+            for i in range(1, self.template.variables + 1):
+                column = cleaned.pop(variable_field(i), "")
+                if not column:
+                    self.add_error(variable_field(i), _("Choose a list column."))
+                mapping[str(i)] = column
+            cleaned["template_variables"] = mapping
         has_text = bool(cleaned.get("text", "").strip())
         if self.channel == Channel.SMS and not has_text:
             self.add_error("text", _("Write the message."))
@@ -129,6 +196,22 @@ class MessageForm(forms.Form):
                 "template_id", _("Choose an approved template or write the message.")
             )
         return cleaned
+
+
+def variable_field(number: int) -> str:
+    """The form field that maps template variable `{{number}}` to a column."""
+    return f"variable_{number}"
+
+
+def template_choice(
+    templates: list[WhatsAppTemplate], chosen: str
+) -> WhatsAppTemplate | None:
+    """The template `chosen` names: `name:language`, or a bare name (as the API
+    and older campaigns store it) when only one language has it."""
+    exact = [t for t in templates if t.reference == chosen]
+    by_name = [t for t in templates if t.name == chosen]
+    found = exact or (by_name if len(by_name) == 1 else [])
+    return found[0] if found else None
 
 
 class RecipientsForm(forms.Form):
@@ -146,11 +229,83 @@ class RecipientsForm(forms.Form):
         help_text=_("Optional: the first N valid recipients of the list."),
     )
 
+    window_days = forms.MultipleChoiceField(
+        label=_("Deliver only on"),
+        choices=[(code, WEEKDAYS[i]) for i, code in enumerate(DAYS)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "In each recipient's own time zone. No day ticked: any day, any hour."
+        ),
+    )
+    window_from = forms.TimeField(
+        label=_("from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    window_to = forms.TimeField(
+        label=_("to"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    max_per_minute = forms.IntegerField(
+        label=_("At most messages per minute"), min_value=1, required=False
+    )
+    spread_hours = forms.IntegerField(
+        label=_("or spread over hours"), min_value=1, required=False
+    )
+    use_canary = forms.BooleanField(
+        label=_(
+            "Send a canary first: a small slice goes out, the rest waits until it "
+            "looks healthy"
+        ),
+        required=False,
+        help_text=_(
+            "2% of the recipients (at least 200), spread over countries and "
+            "operators; held 15 minutes; paused if over 10% fail or 1% opt out."
+        ),
+    )
+
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        self.current_canary = kwargs.pop("canary", None)
         super().__init__(*args, **kwargs)
         self.fields["contact_list"].queryset = contact_lists_for_account(
             account=account
         )
+
+    @classmethod
+    def initial_for(cls, campaign: Campaign) -> dict[str, Any]:
+        """The form's initial values from the campaign's settings."""
+        window = campaign.send_window or {}
+        return {
+            "contact_list": campaign.contact_list,
+            "goal_contact_count": campaign.goal_contact_count,
+            "window_days": window.get("days", []),
+            "window_from": window.get("from", "09:00"),
+            "window_to": window.get("to", "20:00"),
+            "max_per_minute": campaign.max_per_minute,
+            "spread_hours": campaign.spread_hours,
+            "use_canary": bool(campaign.canary),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        """Turn the window's and the canary's inputs into the campaign's settings."""
+        cleaned = super().clean()
+        days = cleaned.pop("window_days", [])
+        start, end = cleaned.pop("window_from", None), cleaned.pop("window_to", None)
+        cleaned["send_window"] = None
+        if days:
+            if start is None or end is None:
+                self.add_error("window_from", _("Give the hours, e.g. 09:00 to 20:00."))
+            else:
+                cleaned["send_window"] = {
+                    "days": days,
+                    "from": start.strftime("%H:%M"),
+                    "to": "24:00" if end == time(0, 0) else end.strftime("%H:%M"),
+                }
+        use_canary = cleaned.pop("use_canary", False)
+        cleaned["canary"] = (self.current_canary or True) if use_canary else None
+        return cleaned
 
 
 class ConfirmForm(forms.Form):

@@ -25,6 +25,12 @@ class MessageSettings(models.Model):
     sender = models.CharField(_("sender"), max_length=15, blank=True)
     text = models.TextField(_("message"), blank=True)
     template_id = models.CharField(_("template"), max_length=200, blank=True)
+    # The approved template's language, resolved from `template_id` ("name" or
+    # "name:language") against the account's synced templates.
+    template_language = models.CharField(
+        _("template language"), max_length=15, blank=True
+    )
+    # WhatsApp: which list column fills each variable, {"1": "first_name", ...}.
     template_variables = models.JSONField(
         _("template variables"), default=dict, blank=True
     )
@@ -106,6 +112,23 @@ class Campaign(MessageSettings):
     # the claim timeout lost its lanes (a dead worker, a lost broker message).
     last_batch_at = models.DateTimeField(null=True, blank=True)
     status_reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    # Smart sending (`campaigns.windows`, `forecast`, `canary`): when, how fast,
+    # and a first slice that must look healthy before the rest goes.
+    send_window = models.JSONField(_("send window"), null=True, blank=True)
+    max_per_minute = models.PositiveIntegerField(
+        _("at most messages per minute"), null=True, blank=True
+    )
+    spread_hours = models.PositiveSmallIntegerField(
+        _("spread over hours"), null=True, blank=True
+    )
+    canary = models.JSONField(_("canary"), null=True, blank=True)
+    # Recipients per time zone, counted when the messages are made: the zones a
+    # claim may take from are the open ones among these few.
+    zone_counts = models.JSONField(default=dict, blank=True)
+    canary_hold_until = models.DateTimeField(null=True, blank=True)
+    canary_passed_at = models.DateTimeField(null=True, blank=True)
+    track_links = models.BooleanField(_("track links"), default=False)
 
     created_by = user_field()
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

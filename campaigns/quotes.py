@@ -31,6 +31,7 @@ from messaging import segments
 from messaging.models import Channel
 from messaging.personalization import pieces, placeholders, render
 from messaging.pricing import PriceBook, estimated_duration
+from messaging.whatsapp_templates import TemplateSend, template_send
 
 # Fields every contact has; a list's attribute keys add to them.
 CONTACT_FIELDS = ("first_name", "last_name", "phone")
@@ -360,31 +361,52 @@ def _field_rows(
     )
 
 
+def campaign_template(campaign: Campaign) -> TemplateSend | None:
+    """The WhatsApp template a campaign sends, or None (SMS, RCS, free text)."""
+    if campaign.channel != Channel.WHATSAPP or not campaign.template_id:
+        return None
+    return template_send(
+        template_id=campaign.template_id,
+        language=campaign.template_language,
+        mapping=campaign.template_variables or {},
+        account_id=campaign.account_id,
+    )
+
+
 def recipient_messages(
     campaign: Campaign, chosen: QuerySet[Contact], *, fallback: bool = False
-) -> Iterator[tuple[int, str, str, str, int, str]]:
-    """(contact id, phone, country, text, parts, encoding) for each recipient.
+) -> Iterator[tuple[int, str, str, str, int, str, dict | None]]:
+    """(contact id, phone, country, text, parts, encoding, payload) per recipient.
 
     The same rendering and counting as the quote's personalized pass, so what is
-    sent, and what it costs, is what was priced. With `fallback`, the SMS of
-    the fallback instead of the campaign's message.
+    sent, and what it costs, is what was priced. A WhatsApp template's payload
+    carries this recipient's parameters, read from the mapped columns. With
+    `fallback`, the SMS of the fallback instead of the campaign's message.
     """
     text = fallback_text(campaign) if fallback else campaign.text
     channel = Channel.SMS if fallback else campaign.channel
     unicode = campaign.unicode
     forced = "UCS-2" if unicode else None
-    names = placeholders(text) if channel == Channel.SMS else []
+    template = None if fallback else campaign_template(campaign)
+    if template is not None:
+        names = template.columns
+    else:
+        names = placeholders(text) if channel == Channel.SMS else []
     rows = _field_rows(campaign, chosen, names, leading=("id", "phone"))
     for contact_id, phone, country, *fields in rows.order_by("id").iterator(
         chunk_size=5000
     ):
         values = dict(zip(names, fields, strict=True))
+        if template is not None:
+            message, payload = template.render(values)
+            yield contact_id, phone, country, message, 1, "", payload
+            continue
         if campaign.transliterate_fields:
             values = {k: segments.transliterate(v or "") for k, v in values.items()}
         message = render(text, values) if names else text
         if channel != Channel.SMS:
-            yield contact_id, phone, country, message, 1, ""
+            yield contact_id, phone, country, message, 1, "", None
             continue
         n = segments.parts(message, forced)
         gsm = not unicode and segments.is_gsm7(message)
-        yield contact_id, phone, country, message, n, "GSM-7" if gsm else "UCS-2"
+        yield contact_id, phone, country, message, n, "GSM-7" if gsm else "UCS-2", None

@@ -25,6 +25,7 @@ from pydantic import ValidationError as PydanticError
 from accounts.errors import DomainError
 from accounts.models import Account
 from accounts.money import to_cents
+from campaigns.canary import canary_state
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
 from campaigns.pricing import price_breakdown
@@ -32,6 +33,7 @@ from campaigns.services import CampaignSettings
 from campaigns.stats import CampaignStats, Counts
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
+from messaging.links import link_stats
 from messaging.models import Channel, Message
 
 
@@ -63,6 +65,22 @@ class CampaignIn(Schema):
     scheduledTime: datetime | None = None
     scheduledDate: datetime | None = None
     goalContactCount: int | None = None
+    sendWindow: dict[str, Any] | None = Field(
+        None,
+        description='Local hours of each recipient: {"days": ["MO", ...], '
+        '"from": "09:00", "to": "20:00"}; null clears it',
+    )
+    maxPerMinute: int | None = Field(None, description="At most N messages a minute")
+    spreadHours: int | None = Field(None, description="Spread the send over H hours")
+    trackLinks: bool | None = Field(
+        None, description="Replace every URL by a per-recipient tracked short link"
+    )
+    canary: dict[str, Any] | bool | None = Field(
+        None,
+        description='A first slice that must look healthy: {"percent": 2, '
+        '"minRecipients": 200, "holdMinutes": 15, "maxFailureRate": 0.1, '
+        '"maxOptOutRate": 0.01} (true: these defaults); null: none',
+    )
 
 
 class CalculateIn(Schema):
@@ -102,6 +120,13 @@ class SettingsOut(Schema):
 
 
 class CampaignOut(SettingsOut):
+    sendWindow: dict | None
+    maxPerMinute: int | None
+    spreadHours: int | None
+    canary: dict | None
+    trackLinks: bool
+    canaryState: str = Field(description="'', SENDING, HOLDING, PASSED or FAILED")
+    statusReason: str
     sendImmediately: bool
     scheduledTime: datetime | None
     scheduledDate: datetime | None
@@ -153,6 +178,15 @@ class CalculateOut(Schema):
     costPerMessage: Decimal
     currency: str
     estimatedDuration: str
+    estimatedDurationSeconds: int | None = Field(
+        description="From the start to the last message, windows and speed included"
+    )
+    estimatedCompletionTime: datetime | None = Field(
+        description="When the last message should go, if sent now (or as scheduled)"
+    )
+    forecast: dict = Field(
+        description="Pace (messagesPerSecond, limitedBy) and expected sends perHour"
+    )
     calculatedAt: datetime
     byCountry: list[dict]
     partsHistogram: dict[str, int]
@@ -227,6 +261,14 @@ _SIMPLE = {
     "simulation": "simulation",
     "sendImmediately": "send_immediately",
     "goalContactCount": "goal_contact_count",
+    "trackLinks": "track_links",
+}
+# Fields where null is a value: it clears them.
+_NULLABLE = {
+    "sendWindow": "send_window",
+    "maxPerMinute": "max_per_minute",
+    "spreadHours": "spread_hours",
+    "canary": "canary",
 }
 
 
@@ -258,6 +300,9 @@ def settings_from(
         for api_name, field in _SIMPLE.items()
         if given.get(api_name) is not None
     }
+    data.update(
+        {field: given[name] for name, field in _NULLABLE.items() if name in given}
+    )
     if given.get("channel"):
         data["channel"] = given["channel"]
         channel = str(given["channel"]).upper()
@@ -317,6 +362,13 @@ def campaign_out(campaign: Campaign) -> dict[str, Any]:
         "reservedAmount": to_cents(campaign.reserved_amount),
         "recurringId": campaign.recurring_id,
         "occurrenceAt": campaign.occurrence_at,
+        "sendWindow": campaign.send_window,
+        "maxPerMinute": campaign.max_per_minute,
+        "spreadHours": campaign.spread_hours,
+        "canary": campaign.canary,
+        "trackLinks": campaign.track_links,
+        "canaryState": canary_state(campaign),
+        "statusReason": campaign.status_reason,
     }
 
 
@@ -346,8 +398,9 @@ def body_doc(schema: type[Schema]) -> dict:
 
 
 def calculation_out(campaign: Campaign) -> dict[str, Any]:
-    """calculateGoal's answer: UC-006's counts, then the breakdowns."""
+    """calculateGoal's answer: UC-006's counts, the forecast, then the breakdowns."""
     quote = campaign.quote
+    forecast = quote.get("forecast", {})
     return {
         "id": campaign.pk,
         "status": campaign.status,
@@ -366,6 +419,9 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "costPerMessage": campaign.cost_per_message,
         "currency": quote["currency"],
         "estimatedDuration": quote["estimatedDuration"],
+        "estimatedDurationSeconds": forecast.get("estimatedDurationSeconds"),
+        "estimatedCompletionTime": forecast.get("estimatedCompletionTime"),
+        "forecast": forecast,
         "calculatedAt": campaign.calculated_at,
         "byCountry": quote["byCountry"],
         "partsHistogram": quote["partsHistogram"],
@@ -436,6 +492,14 @@ class StatsOut(Schema):
     channels: dict[str, ChannelStatsOut] = Field(
         description="The same counts per channel (sms, rcs, whatsapp)"
     )
+    byRoute: dict[str, int] = Field(
+        description="Messages handed to each route, by route key (`simulator`, "
+        "`r<id>` of /gateways): more than one after a failover"
+    )
+    clicks: int = Field(description="Clicks on tracked links, every one")
+    uniqueClicks: int = Field(description="Recipients who clicked at least once")
+    clickRate: float = Field(description="uniqueClicks as a fraction of sent")
+    optOutsByLink: int = Field(description="Recipients who used their opt-out link")
 
 
 class Uc006Counts(Schema):
@@ -484,6 +548,9 @@ class MessageOut(Schema):
     queuedAt: datetime
     sentAt: datetime | None
     finishedAt: datetime | None
+    clickedAt: datetime | None = Field(
+        None, description="The recipient's first click on a tracked link"
+    )
 
 
 class MessagesPage(Schema):
@@ -506,6 +573,7 @@ def _counts_out(counts: Counts) -> dict[str, int]:
 
 def stats_out(stats: CampaignStats) -> dict[str, Any]:
     campaign = stats.campaign
+    links = link_stats(campaign.pk)
     return {
         "campaignId": campaign.pk,
         "name": campaign.name,
@@ -525,6 +593,11 @@ def stats_out(stats: CampaignStats) -> dict[str, Any]:
             channel.lower(): _counts_out(counts)
             for channel, counts in stats.channels.items()
         },
+        "byRoute": stats.by_route,
+        "clicks": links["clicks"],
+        "uniqueClicks": links["unique"],
+        "clickRate": round(stats.rate(links["unique"]), 4),
+        "optOutsByLink": links["optouts"],
     }
 
 
@@ -552,7 +625,7 @@ def uc006_stats_out(stats: CampaignStats) -> dict[str, Any]:
     }
 
 
-def message_out(message: Message) -> dict[str, Any]:
+def message_out(message: Message, *, clicked: datetime | None = None) -> dict[str, Any]:
     return {
         "id": message.pk,
         "phoneNumber": message.phone,
@@ -568,6 +641,7 @@ def message_out(message: Message) -> dict[str, Any]:
         "queuedAt": message.created_at,
         "sentAt": message.submitted_at,
         "finishedAt": message.finished_at,
+        "clickedAt": clicked,
     }
 
 

@@ -129,3 +129,13 @@ def recurring_overview(*, account: Account) -> dict:
         "active": rows.filter(status=RecurringStatus.ACTIVE).count(),
         "skipped": list(skipped[:5]),
     }
+
+
+def campaigns_paused_with_reason(*, account: Account) -> list[Campaign]:
+    """The dashboard's alerts: campaigns paused by the system (a failed canary, a
+    rising failure rate), with the reason, newest first."""
+    return list(
+        Campaign.objects.filter(account=account, status=Status.PAUSED)
+        .exclude(status_reason="")
+        .order_by("-updated_at")[:5]
+    )

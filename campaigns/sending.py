@@ -22,7 +22,9 @@ channel's submitted messages on its own ledger row.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -42,17 +44,31 @@ from accounts.credit import credit_capture, credit_release, credit_reserve
 from accounts.errors import DomainError, InsufficientCredit
 from accounts.models import Account
 from accounts.money import to_cents
+from campaigns.canary import canary_select, resume_values
 from campaigns.models import Campaign
-from campaigns.quotes import has_fallback, recipient_messages, recipients
+from campaigns.quotes import (
+    campaign_template,
+    has_fallback,
+    recipient_messages,
+    recipients,
+)
 from campaigns.selectors import campaign_get
-from campaigns.services import campaign_cancel
+from campaigns.services import as_sent, campaign_cancel
+from campaigns.speed import campaign_rate
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
-from messaging import dispatch, fallback, ratelimit
-from messaging.gateways import gateway_get
+from campaigns.windows import claim_filter, zones_count
+from messaging import dispatch, fallback, ratelimit, segments
+from messaging.failover import route_failure_record
+from messaging.gateways.base import GatewayThrottled, GatewayUnavailable
+from messaging.gateways.kinds import adapter_for
+from messaging.links import LinkWriter, links_template
 from messaging.models import SUBMITTED, Channel, FallbackDraft, Message, MessageStatus
+from messaging.personalization import placeholders
 from messaging.pricing import PriceBook
+from messaging.routes import route_long_lived, route_rate, route_resolve
 from messaging.tallies import tallies_apply, tallies_by_channel
+from messaging.zones import carrier_for, zone_for
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +93,10 @@ _COLUMNS = (
     "error_reason",
     "attempts",
     "created_at",
+    "tz",
+    "carrier",
+    "canary",
+    "payload",
 )
 
 
@@ -103,18 +123,40 @@ def _chosen(campaign: Campaign):
     return chosen
 
 
-def _message_rows(campaign: Campaign) -> Iterator[tuple]:
-    """The campaign's messages as rows of `_COLUMNS`, in contact order."""
+def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
+    """The campaign's messages as rows of `_COLUMNS`, in contact order.
+
+    Counts the recipients' time zones into `zones` as it goes; the operator is
+    looked up only for a canary, whose slice is spread over operators.
+    """
     chosen = _chosen(campaign)
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
-    for contact_id, phone, country, text, parts, encoding in recipient_messages(
-        campaign, chosen
-    ):
+    fallback = campaign.account.timezone
+    linked = as_sent(campaign)
+    writer = LinkWriter(
+        template=links_template(campaign.text, track=campaign.track_links),
+        account_id=campaign.account_id,
+        campaign_id=campaign.pk,
+    )
+    for (
+        contact_id,
+        phone,
+        country,
+        text,
+        parts,
+        encoding,
+        payload,
+    ) in recipient_messages(linked, chosen):
         unit = prices.get(country)
         if unit is None:
             unit = prices[country] = book.unit_price(country)
+        tz = zone_for(phone, country, fallback)
+        zones[tz] += 1
+        ref = uuid4()
+        if writer.template.is_linked:
+            text = writer.personalize(text, ref)
         yield (
             campaign.account_id,
             campaign.pk,
@@ -130,22 +172,29 @@ def _message_rows(campaign: Campaign) -> Iterator[tuple]:
             unit * parts,
             MessageStatus.QUEUED,
             campaign.gateway,
-            uuid4(),
+            ref,
             "",
             "",
             "",
             0,
             now,
+            tz,
+            carrier_for(phone, country) if campaign.canary else "",
+            False,
+            payload,
         )
+    writer.flush()
 
 
 def fallback_gateway(campaign: Campaign) -> str:
-    """The route of the campaign's fallback SMS.
-
-    The campaign's own route today: the simulator carries every channel. With
-    per-account routes this is the account's SMS route.
-    """
-    return campaign.gateway
+    """The route the campaign's fallback SMS are queued for: the account's SMS
+    route now. Each batch resolves the SMS route again and names it on what it
+    claims (failover), so this is only where they would go; no enabled SMS route
+    yet leaves it empty, and the batches wait for one."""
+    try:
+        return route_resolve(account_id=campaign.account_id, channel=Channel.SMS).key
+    except GatewayUnavailable:
+        return ""
 
 
 def _draft_rows(campaign: Campaign) -> Iterator[tuple]:
@@ -155,7 +204,7 @@ def _draft_rows(campaign: Campaign) -> Iterator[tuple]:
     book = PriceBook(channel=Channel.SMS, volume=volume)
     prices: dict[str, Decimal] = {}
     gateway = fallback_gateway(campaign)
-    for _contact_id, phone, country, text, parts, encoding in recipient_messages(
+    for _contact, phone, country, text, parts, encoding, _payload in recipient_messages(
         campaign, _chosen(campaign), fallback=True
     ):
         unit = prices.get(country)
@@ -188,6 +237,7 @@ def _write(
     """
     count, total = 0, Decimal("0")
     price_at = columns.index("price")
+    payload_at = columns.index("payload") if "payload" in columns else None
     while chunk := list(itertools.islice(rows, 5000)):
         count += len(chunk)
         total += sum((row[price_at] for row in chunk), Decimal("0"))
@@ -196,6 +246,12 @@ def _write(
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
             with connection.cursor() as cursor, cursor.copy(sql) as copy:
                 for row in chunk:
+                    if payload_at is not None:  # as JSON text, NULL if none
+                        row = list(row)
+                        payload = row[payload_at]
+                        row[payload_at] = (
+                            None if payload is None else json.dumps(payload)
+                        )
                     copy.write_row(row)
         else:
             model.objects.bulk_create(
@@ -204,12 +260,83 @@ def _write(
     return count, total
 
 
+def _uniform_text(campaign: Campaign) -> tuple[str, int, str] | None:
+    """(text, parts, encoding) when every recipient gets the same text, else None."""
+    if campaign.channel == Channel.SMS and placeholders(campaign.text):
+        return None
+    if campaign_template(campaign) is not None:
+        return None  # a WhatsApp template: its parameters are per recipient
+    if campaign.send_window or campaign.canary or campaign.track_links:
+        return None  # zones, operators or links are worked out per recipient
+    if "optout_link" in campaign.text:
+        return None
+    if campaign.channel != Channel.SMS:
+        return campaign.text, 1, ""
+    text = campaign.text
+    parts = segments.parts(text, "UCS-2" if campaign.unicode else None)
+    gsm = not campaign.unicode and segments.is_gsm7(text)
+    return text, parts, "GSM-7" if gsm else "UCS-2"
+
+
+def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
+    """One `INSERT ... SELECT` of the messages (PostgreSQL); count and total price.
+
+    Used when nothing is personalized: the text, its parts and encoding are the
+    ones the quote counted, computed once; prices are joined per country from the
+    same price book, so nothing about a recipient needs Python.
+    """
+    chosen = _chosen(campaign)
+    book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
+    countries = list(chosen.order_by().values_list("country", flat=True).distinct())
+    units = [book.unit_price(country) for country in countries]
+    source, params = (
+        chosen.order_by().values("id", "phone", "country").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO messaging_message ({", ".join(_COLUMNS)})
+                SELECT %s, %s, c.id, c.phone, c.country, %s, %s, %s, %s, %s,
+                       p.unit, p.unit * %s, %s, %s, gen_random_uuid(), '', '', '', 0,
+                       %s, %s, '', false, NULL
+                FROM ({source}) AS c
+                JOIN unnest(%s::varchar[], %s::numeric[]) AS p (country, unit)
+                  ON p.country = c.country
+                ORDER BY c.id
+                RETURNING price
+            )
+            SELECT count(*), coalesce(sum(price), 0) FROM inserted
+            """,
+            [
+                campaign.account_id,
+                campaign.pk,
+                campaign.channel,
+                campaign.sender,
+                text,
+                parts,
+                encoding,
+                parts,
+                MessageStatus.QUEUED,
+                campaign.gateway,
+                timezone.now(),
+                campaign.account.timezone,
+                *params,
+                countries,
+                units,
+            ],
+        )
+        count, total = cursor.fetchone()
+    return count, total
+
+
 def campaign_prepare(*, campaign_id: int) -> bool:
     """Create the campaign's messages once; False when already done or not confirmed.
 
     The conditional UPDATE of `recipients_frozen_at` holds the campaign row until
     the messages are committed, so a second worker waits and then finds it done.
-    With fallback, each recipient's SMS draft is written too. If the list changed
+    With fallback, each recipient's SMS draft is written too, rendered per
+    recipient whichever way the messages were (`_insert_uniform` or rows). If the list changed
     since the quote so that the messages (and drafts: the worst case) cost more
     than was reserved, the difference is reserved too; without credit for it
     nothing is kept, the campaign is canceled with the reason, and nothing is sent.
@@ -225,10 +352,18 @@ def campaign_prepare(*, campaign_id: int) -> bool:
         campaign = Campaign.objects.select_related("contact_list", "account").get(
             pk=campaign_id
         )
-        count, total = _write(_message_rows(campaign))
+        zones: Counter = Counter()
+        uniform = _uniform_text(campaign)
+        if uniform and connection.vendor == "postgresql":
+            count, total = _insert_uniform(campaign, *uniform)
+        else:
+            count, total = _write(_message_rows(campaign, zones))
         tallies_apply(
             Counter({(campaign.pk, campaign.channel, MessageStatus.QUEUED): count})
         )
+        Campaign.objects.filter(pk=campaign.pk).update(zone_counts=zones_count(zones))
+        if campaign.canary:
+            canary_select(campaign)
         worst = to_cents(total)
         if has_fallback(campaign):
             _drafts, sms_total = _write(
@@ -269,13 +404,50 @@ def campaign_start(*, campaign_id: int) -> bool:
     if campaign.recipients_frozen_at is None:
         return False  # canceled while preparing
     try:
+        route = route_resolve(account_id=campaign.account_id, channel=campaign.channel)
+    except GatewayUnavailable:
+        route = None  # no enabled route yet: each batch resolves again and waits
+    try:
         campaign_transition(
-            campaign=campaign, target=Status.SENDING, started_at=timezone.now()
+            campaign=campaign,
+            target=Status.SENDING,
+            started_at=timezone.now(),
+            **({"gateway": route.key} if route else {}),
         )
     except DomainError:
         return False  # another worker or beat started it
     campaign_try_complete(campaign_id=campaign_id)  # an empty list finishes at once
     return True
+
+
+# What a batch needs to know about its campaign: status, route, windows, pace.
+_SENDING_FIELDS = (
+    "status",
+    "account_id",
+    "gateway",
+    "channel",
+    "send_window",
+    "zone_counts",
+    "canary",
+    "canary_passed_at",
+    "max_per_minute",
+    "spread_hours",
+    "recipient_count",
+)
+
+
+def batch_size(campaign: Campaign) -> int:
+    """Messages per claim: a paced campaign claims about a second's worth, so its
+    bucket hands them out evenly instead of a batch at once and a long wait."""
+    rate = campaign_rate(campaign)
+    if not rate:
+        return settings.SEND_BATCH_SIZE
+    return max(1, min(settings.SEND_BATCH_SIZE, math.ceil(rate)))
+
+
+def batch_size_for(campaign_id: int) -> int:
+    """`batch_size` by id: a lane goes on while its claims come back full."""
+    return batch_size(Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id))
 
 
 class Throttled(Exception):
@@ -289,37 +461,80 @@ class Throttled(Exception):
 def campaign_send_batch(*, campaign_id: int) -> int:
     """Claim, submit and record one batch of a SENDING campaign; messages claimed.
 
-    Returns 0 when the campaign is not sending (paused, stopped) or nothing is
-    left to claim: the caller then stops its lane. Raises `Throttled` when the
-    route's rate limit (shared by every worker) has no room for the batch yet.
+    The route is resolved for each batch (the account's default, or the next one
+    when failover demoted it) and named on the batch's messages and on the
+    campaign. An RCS/WhatsApp campaign with fallback then claims a batch of its
+    queued fallback SMS too, through the account's SMS route: one channel per
+    claim and submission, never mixed. Returns 0 when the campaign is not
+    sending (paused, stopped) or nothing is left to claim: the caller then stops
+    its lane. Raises `Throttled` when a route's rate limit (shared by every
+    worker) has no room for the batch yet, or the provider itself said to slow
+    down; `GatewayUnavailable` (the claim handed back, counted towards the
+    route's demotion) for a retry.
     """
-    campaign = Campaign.objects.only("status", "account_id", "gateway").get(
-        pk=campaign_id
-    )
+    campaign = Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id)
     if campaign.status != Status.SENDING:
         return 0
+    size = batch_size(campaign)
+    claimed = _channel_batch(campaign, campaign.channel, size)
+    if campaign.fallback and campaign.channel != Channel.SMS:
+        claimed += _channel_batch(campaign, Channel.SMS, size)
+    if claimed < size:
+        campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
+    return claimed
+
+
+def _channel_batch(campaign: Campaign, channel: str, size: int) -> int:
+    """One claim of the campaign's queued `channel` messages through the account's
+    route for that channel, submitted and recorded; how many were claimed.
+
+    The campaign's `gateway` follows its own channel's route only; its fallback
+    SMS go through the SMS route without changing it.
+    """
+    route = route_resolve(account_id=campaign.account_id, channel=channel)
+    own = channel == campaign.channel
+    only = Q(channel=channel)
+    if route_long_lived(route):
+        # Its own process (an SMPP bind) claims and sends these messages: hand
+        # them to it by naming the route on them, then only watch for the end.
+        dispatch.messages_route(campaign_id=campaign.pk, gateway=route.key, only=only)
+        if own and campaign.gateway != route.key:
+            Campaign.objects.filter(pk=campaign.pk).update(gateway=route.key)
+        return 0
+    window = claim_filter(campaign)
     claim = dispatch.messages_claim(
-        campaign_id=campaign_id, size=settings.SEND_BATCH_SIZE
+        campaign_id=campaign.pk,
+        size=size,
+        gateway=route.key,
+        only=only if window is None else only & window,
     )
     if not claim:
-        campaign_try_complete(campaign_id=campaign_id)
         return 0
-    Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
+    Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=timezone.now())
+    if own and campaign.gateway != route.key:  # failover moved it, or no route yet
+        Campaign.objects.filter(pk=campaign.pk).update(gateway=route.key)
+    # The campaign's own pace first (messages), then the route's (SMS parts).
     wait = ratelimit.acquire(
-        key=campaign.gateway,
+        key=f"campaign:{campaign.pk}",
+        tokens=len(claim.ids),
+        rate=campaign_rate(campaign),
+    ) or ratelimit.acquire(
+        key=route.key,
         tokens=dispatch.claimed_parts(claim),
-        rate=ratelimit.gateway_rate(campaign.gateway),
+        rate=route_rate(route.key),
     )
     if wait > 0:
         dispatch.messages_unclaim(claim)
         raise Throttled(wait)
-    dispatch.messages_submit(
-        claim=claim,
-        gateway=gateway_get(campaign.gateway),
-        account_id=campaign.account_id,
-    )
-    if len(claim.ids) < settings.SEND_BATCH_SIZE:
-        campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
+    try:
+        dispatch.messages_submit(
+            claim=claim, gateway=adapter_for(route), account_id=campaign.account_id
+        )
+    except GatewayThrottled as throttled:  # the claim is already handed back
+        raise Throttled(throttled.retry_after) from throttled
+    except GatewayUnavailable:
+        route_failure_record(route.key)
+        raise
     return len(claim.ids)
 
 
@@ -441,7 +656,9 @@ def campaign_resume(
     campaign = campaign_get(account=account, pk=pk)
     if campaign.stop_requested_at:
         raise DomainError({"status": _("A stopped campaign cannot be resumed.")})
-    campaign_transition(campaign=campaign, target=Status.SENDING, actor=actor)
+    campaign_transition(
+        campaign=campaign, target=Status.SENDING, actor=actor, **resume_values(campaign)
+    )
     transaction.on_commit(partial(lanes_open, pk))
     return campaign
 
@@ -503,9 +720,10 @@ def campaigns_stalled() -> list[int]:
         Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=quiet)
     )
     return [
-        pk
-        for pk in candidates.values_list("pk", flat=True)[:100]
-        if dispatch.has_claimable(pk)
+        campaign.pk
+        for campaign in candidates.only(*_SENDING_FIELDS)[:100]
+        if not route_long_lived(campaign.gateway)
+        and dispatch.has_claimable(campaign.pk, claim_filter(campaign))
     ]
 
 

@@ -10,7 +10,9 @@ that order, so concurrent confirms and cancels queue instead of deadlocking.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from decimal import Decimal
 from functools import partial
@@ -28,16 +30,25 @@ from django.utils.translation import gettext as _
 from accounts.credit import credit_release, credit_reserve
 from accounts.errors import Conflict, DomainError
 from accounts.models import Account
+from accounts.windows import window_clean
+from campaigns.canary import canary_clean
 from campaigns.error_codes import CampaignErrorCode
+from campaigns.forecast import campaign_forecast, duration_text
 from campaigns.models import Campaign, CampaignEvent
-from campaigns.quotes import quote_calculate
+from campaigns.quotes import Quote, quote_calculate
 from campaigns.selectors import campaign_get
 from campaigns.states import ACTIVE, EDITABLE, Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
 from messaging import segments
 from messaging.fallback import fallback_discard
+from messaging.links import links_template
 from messaging.models import Channel
+from messaging.whatsapp_templates import (
+    DEFAULT_LANGUAGE,
+    mapping_check,
+    template_resolve,
+)
 
 
 class CampaignSettings(TypedDict, total=False):
@@ -59,6 +70,11 @@ class CampaignSettings(TypedDict, total=False):
     send_immediately: bool
     scheduled_at: datetime | None
     goal_contact_count: int | None
+    send_window: dict[str, Any] | None
+    max_per_minute: int | None
+    spread_hours: int | None
+    canary: dict[str, Any] | bool | None
+    track_links: bool
 
 
 SETTINGS_FIELDS = tuple(CampaignSettings.__annotations__)
@@ -168,6 +184,12 @@ def _clean(
                 _("The SMS needs %(parts)d parts; the maximum is %(max)d.")
                 % {"parts": info.parts, "max": settings.SMS_MAX_PARTS},
             )
+    if channel == Channel.WHATSAPP and {
+        "channel",
+        "template_id",
+        "template_variables",
+    } & set(given):
+        _clean_template(account=account, merged=merged, cleaned=cleaned, refuse=refuse)
     goal = given.get("goal_contact_count")
     if goal is not None and goal < 1:
         refuse(
@@ -175,11 +197,71 @@ def _clean(
             CampaignErrorCode.INVALID_GOAL,
             _("The recipients cap must be at least 1."),
         )
+    if "send_window" in given:
+        try:
+            cleaned["send_window"] = window_clean(given["send_window"])
+        except DomainError as exc:
+            refuse("send_window", CampaignErrorCode.INVALID_SEND_WINDOW, exc.message)
+    if "canary" in given:
+        try:
+            cleaned["canary"] = canary_clean(given["canary"])
+        except DomainError as exc:
+            refuse("canary", CampaignErrorCode.INVALID_CANARY, exc.message)
+    for field in ("max_per_minute", "spread_hours"):
+        value = given.get(field)
+        if value is not None and value < 1:
+            refuse(field, CampaignErrorCode.INVALID_SPEED, _("Use a number from 1 up."))
+    if merged.get("max_per_minute") and merged.get("spread_hours"):
+        refuse(
+            "max_per_minute",
+            CampaignErrorCode.INVALID_SPEED,
+            _("Choose a rate per minute or a spread over hours, not both."),
+        )
     # A past time is kept (the guide's own examples are dated 2025): confirmation
     # is where a schedule must lie in the future, and says so there.
     if errors:
         raise DomainError(errors, code=codes[0])
     return cleaned
+
+
+def _clean_template(
+    *,
+    account: Account,
+    merged: dict[str, Any],
+    cleaned: dict[str, Any],
+    refuse: Callable[[str, CampaignErrorCode, str], None],
+) -> None:
+    """Resolve a WhatsApp `template_id` against the account's approved templates.
+
+    Sets `template_language`; once the account has synced templates, a name
+    that is not approved, or a variable left without a list column, is refused.
+    """
+    template_id = str(merged.get("template_id") or "").strip()
+    mapping = merged.get("template_variables") or {}
+    if not isinstance(mapping, dict) or not all(
+        str(key).isdigit() and isinstance(value, str) for key, value in mapping.items()
+    ):
+        refuse(
+            "template_variables",
+            CampaignErrorCode.TEMPLATE_VARIABLES,
+            _('Map variables by number to list columns: {"1": "first_name"}.'),
+        )
+        return
+    if not template_id:
+        return
+    try:
+        template = template_resolve(account_id=account.pk, template_id=template_id)
+    except DomainError as exc:
+        refuse("template_id", CampaignErrorCode.TEMPLATE_NOT_APPROVED, exc.message)
+        return
+    if template is None:
+        cleaned["template_language"] = template_id.partition(":")[2] or DEFAULT_LANGUAGE
+        return
+    cleaned["template_language"] = template.language
+    try:
+        mapping_check(template=template, mapping=mapping)
+    except DomainError as exc:
+        refuse("template_variables", CampaignErrorCode.TEMPLATE_VARIABLES, exc.message)
 
 
 def campaign_settings_clean(
@@ -211,6 +293,8 @@ def campaign_create(
     **given: Unpack[CampaignSettings],
 ) -> Campaign:
     """Create a campaign; CONFIGURED at once when its settings are complete."""
+    if "send_window" not in given and account.send_window:
+        given = {**given, "send_window": account.send_window}
     cleaned = _clean(account=account, given=given, current=None)
     with transaction.atomic():
         campaign = Campaign(account=account, created_by=actor, **cleaned)
@@ -293,7 +377,8 @@ def campaign_calculate(
         campaign.goal_contact_count = goal_contact_count
     if campaign.status not in {Status.CONFIGURED, Status.COST_CALCULATED}:
         raise InvalidTransition(current=campaign.status, target=Status.COST_CALCULATED)
-    quote = quote_calculate(campaign)
+    quote = quote_calculate(as_sent(campaign))
+    quote_json = {**quote.as_json(), **_forecast_json(campaign, quote)}
     campaign_transition(
         campaign=campaign,
         target=Status.COST_CALCULATED,
@@ -315,11 +400,36 @@ def campaign_calculate(
         parts_per_message=quote.parts_per_message,
         estimated_cost=quote.cost,
         cost_per_message=quote.unit_price,
-        quote=quote.as_json(),
+        quote=quote_json,
         calculated_at=timezone.now(),
         quote_version=F("quote_version") + 1,
     )
     return campaign
+
+
+def as_sent(campaign: Campaign) -> Campaign:
+    """The campaign with its text as recipients get it: tracked URLs and
+    `{{optout_link}}` as short links of their real length (the codes aside), so
+    parts and prices are those of what is sent. A copy: nothing is saved."""
+    template = links_template(campaign.text, track=campaign.track_links)
+    if not template.is_linked:
+        return campaign
+    sent = copy.copy(campaign)
+    sent.text = template.text
+    return sent
+
+
+def _forecast_json(campaign: Campaign, quote: Quote) -> dict[str, Any]:
+    """The completion forecast of the quote's recipients, for `Campaign.quote`."""
+    campaign.recipient_count = quote.recipients
+    campaign.estimated_parts = quote.parts
+    campaign.parts_per_message = quote.parts_per_message
+    campaign.last_contact_id = quote.last_contact_id
+    forecast = campaign_forecast(campaign)
+    return {
+        "estimatedDuration": duration_text(forecast.seconds),
+        "forecast": forecast.as_json(),
+    }
 
 
 def maintenance_warning(*, account: Account, when: datetime | None) -> str:

@@ -10,16 +10,16 @@ recipient).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
-from django.utils import timezone
-
+from campaigns.forecast import remaining_forecast
 from campaigns.models import Campaign
 from campaigns.states import STARTED
 from messaging.models import Channel
 from messaging.models import MessageStatus as S
-from messaging.tallies import tallies_by_channel
+from messaging.tallies import route_tallies_for, tallies_by_channel
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,8 @@ class CampaignStats(Counts):
     campaign: Campaign | None = None
     # Channel ("SMS", "RCS", "WHATSAPP") -> its messages' counts.
     channels: dict[str, Counts] = field(default_factory=dict)
+    # Messages handed to each route (route key -> count): the split after failover.
+    by_route: dict[str, int] = field(default_factory=dict)
 
     @property
     def recipients(self) -> int:
@@ -102,19 +104,15 @@ class CampaignStats(Counts):
             self.campaign.reserved_amount or self.campaign.estimated_cost or Decimal()
         )
 
-    @property
+    @cached_property
     def estimated_completion(self) -> datetime | None:
-        """When the last message should leave, at the rate observed so far."""
-        started = self.campaign.started_at
-        if not started or self.campaign.status not in STARTED:
+        """When the last message should leave: what is left at the pace observed
+        over the last minutes, through the send windows still ahead."""
+        if not self.campaign.started_at or self.campaign.status not in STARTED:
             return None
         if self.campaign.completed_at:
             return self.campaign.completed_at
-        elapsed = (timezone.now() - started).total_seconds()
-        if not self.sent or elapsed <= 0:
-            return None
-        remaining = self.queued / (self.sent / elapsed)
-        return timezone.now() + timedelta(seconds=remaining)
+        return remaining_forecast(self.campaign, queued=self.queued)
 
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
@@ -133,4 +131,5 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
                 by_channel.items(), key=lambda item: item[0] != campaign.channel
             )
         },
+        by_route=route_tallies_for(campaign.pk),
     )

@@ -7,9 +7,8 @@ a batch claims its rows, completing settles inside the transition.
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
-from campaigns import sending
+from campaigns import canary, sending
 from campaigns.models import Campaign
 from campaigns.recurring import recurring_run_due
 from messaging.gateways.base import GatewayUnavailable
@@ -56,7 +55,7 @@ def send_batch_task(campaign_id: int) -> None:
     except sending.Throttled as throttled:
         send_batch_task.apply_async(args=[campaign_id], countdown=throttled.wait)
         return
-    if claimed >= settings.SEND_BATCH_SIZE:
+    if claimed and claimed >= sending.batch_size_for(campaign_id):
         send_batch_task.delay(campaign_id)
 
 
@@ -73,6 +72,9 @@ def tick_task() -> None:
         sending.lanes_open(campaign_id)
     for campaign_id in sending.campaigns_falling_back():
         sending.lanes_open(campaign_id)
+    for campaign_id in canary.canaries_watched():
+        canary.canary_check(campaign_id=campaign_id, lanes_open=sending.lanes_open)
+        canary.rolling_check(campaign_id=campaign_id)
     for campaign_id in sending.campaigns_finishing():
         sending.campaign_try_complete(campaign_id=campaign_id)
 

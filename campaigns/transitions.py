@@ -21,6 +21,7 @@ from accounts.errors import Conflict
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.states import Status, sources_of
+from messaging.webhooks import campaign_event_record
 
 
 def _refusal(current: str, target: str) -> str:
@@ -97,5 +98,12 @@ def campaign_transition(
                 to_status=target,
                 actor=actor,
                 note=note[:300],
+            )
+            campaign_event_record(
+                account_id=campaign.account_id,
+                campaign_id=campaign.pk,
+                status=target,
+                previous_status=old,
+                reason=str(values.get("status_reason") or note),
             )
     campaign.refresh_from_db()

@@ -22,15 +22,17 @@ from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
+from campaigns.quotes import campaign_template
 from campaigns.selectors import campaign_get
 from contacts.models import Contact
 from contacts.phones import PhoneNormalizer
 from messaging import dispatch, segments
 from messaging.dispatch import Claim
-from messaging.gateways import gateway_get
+from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Channel, Message
 from messaging.personalization import render
 from messaging.pricing import PriceBook
+from messaging.routes import NoRoute, route_resolve
 
 MAX_NUMBERS = 5
 
@@ -93,11 +95,23 @@ def campaign_test_send(
     first = contacts.order_by("id").first()
     own = {c.phone: c for c in contacts.filter(phone__in=[n for n, _c in numbers])}
     book = PriceBook(channel=campaign.channel, volume=0)
+    try:
+        route = route_resolve(account_id=account.pk, channel=campaign.channel)
+    except NoRoute as exc:
+        raise DomainError(
+            {"gateway": _("Enable a route for this channel on the Channels page.")},
+            status_code=409,
+        ) from exc
     token, now = uuid4(), timezone.now()
+    template = campaign_template(campaign)
     messages = []
     for phone, country in numbers:
         contact = own.get(phone, first)
-        text = render(campaign.text or campaign.template_id, _values(contact))
+        payload = None
+        if template is not None:
+            text, payload = template.render(_values(contact))
+        else:
+            text = render(campaign.text or campaign.template_id, _values(contact))
         parts = segments.parts(text, "UCS-2" if campaign.unicode else None)
         if campaign.channel != Channel.SMS:
             parts = 1
@@ -112,13 +126,14 @@ def campaign_test_send(
                 channel=campaign.channel,
                 sender=campaign.sender,
                 text=text,
+                payload=payload,
                 parts=parts,
                 encoding="GSM-7"
                 if segments.is_gsm7(text) and not campaign.unicode
                 else "UCS-2",
                 unit_price=unit,
                 price=unit * parts,
-                gateway=campaign.gateway,
+                gateway=route.key,
                 client_ref=uuid4(),
                 claim_token=token,
                 claimed_at=now,
@@ -134,7 +149,7 @@ def campaign_test_send(
             )
     dispatch.messages_submit(
         claim=Claim(token=token, ids=[m.pk for m in messages]),
-        gateway=gateway_get(campaign.gateway),
+        gateway=adapter_for(route),
         account_id=account.pk,
     )
     ids = [m.pk for m in messages]
@@ -167,3 +182,13 @@ def _settle(
 def trial_messages(campaign: Campaign) -> list[Message]:
     """The campaign's latest test sends, newest first, with their current status."""
     return list(campaign.test_messages.order_by("-id")[:10])
+
+
+def test_results(*, account: Account, pk: int, ids: list[int]) -> list[Message]:
+    """The campaign's test messages among `ids`, as they stand now, oldest first."""
+    campaign = campaign_get(account=account, pk=pk)
+    return list(
+        Message.objects.filter(
+            account=account, test_of=campaign, id__in=ids[:MAX_NUMBERS]
+        ).order_by("id")
+    )

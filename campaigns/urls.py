@@ -12,6 +12,7 @@ from campaigns.views import (
     recipients,
     recurring,
     setup,
+    templates,
 )
 
 app_name = "campaigns"
@@ -31,6 +32,11 @@ urlpatterns = [
         name="recurring_resume",
     ),
     path("recurring/<int:pk>/end/", recurring.recurring_end_view, name="recurring_end"),
+    path(
+        "channels/<int:pk>/templates/sync/",
+        templates.templates_sync_view,
+        name="templates_sync",
+    ),
     path("<int:pk>/", pages.campaign_detail, name="detail"),
     path("<int:pk>/cancel/", pages.campaign_cancel_view, name="cancel"),
     path("<int:pk>/live/", live.campaign_live, name="live"),
@@ -50,6 +56,7 @@ urlpatterns = [
     path("<int:pk>/cost/", cost.campaign_cost, name="cost"),
     path("<int:pk>/fix/", cost.campaign_fix, name="fix"),
     path("<int:pk>/test/", cost.campaign_test_send_view, name="test_send"),
+    path("<int:pk>/test/results/", cost.campaign_test_results, name="test_results"),
     path("<int:pk>/confirm/", confirm.campaign_confirm_step, name="confirm"),
     path(
         "<int:pk>/confirm/check/",

@@ -28,10 +28,15 @@ from accounts.api import router as account_router
 from accounts.api_errors import camel
 from accounts.errors import DomainError, TooManyAttempts
 from campaigns.api import router as campaign_router
+from campaigns.gateways_api import router as gateways_router
 from campaigns.recurring_api import router as recurring_router
 from contacts.api import optout_router
 from contacts.api import router as contact_router
 from messaging.api import router as messaging_router
+from messaging.replies_api import router as replies_router
+from messaging.single_api import router as single_router
+from messaging.templates_api import router as templates_router
+from messaging.webhooks_api import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +177,14 @@ ROUTERS = [
     campaign_router,
     messaging_router,
     recurring_router,
+    gateways_router,
+    replies_router,
+    templates_router,
+    webhooks_router,
 ]
 for router in ROUTERS:
     api.add_router("/partner-gateway/v1/", router.v1)
 for router in ROUTERS:
     api.add_router("/", router.short)
+# The guide's transactional endpoint lives outside both families.
+api.add_router("/message-server/", single_router)

@@ -7,6 +7,7 @@ fleet of workers on many machines.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -62,8 +63,28 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def encryption_keys() -> list[str]:
+    """Return the Fernet keys for route secrets, newest first.
+
+    `MEGAFONO_ENCRYPTION_KEY` holds one or more comma-separated keys (the first
+    encrypts, all decrypt: add a new key in front to rotate). Without it a key is
+    generated once and kept in `var/`, like the secret key, so a quick start
+    encrypts too; losing that file loses the stored route secrets.
+    """
+    if keys := env_list("MEGAFONO_ENCRYPTION_KEY", ""):
+        return keys
+    path = VAR_DIR / "encryption_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        # A Fernet key: 32 random bytes, URL-safe base64.
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return [path.read_text().strip()]
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_key()
+MEGAFONO_ENCRYPTION_KEYS = encryption_keys()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -250,7 +271,18 @@ SIMULATOR_REPORT_URL = os.environ.get("SIMULATOR_REPORT_URL", "")
 # loopback, private or link-local addresses are refused unless this is on.
 MEGAFONO_ALLOW_PRIVATE_URLS = env_bool("MEGAFONO_ALLOW_PRIVATE_URLS", False)
 # The address providers reach us at: callbacks for reports and replies.
+# Webhook POSTs in flight at once per endpoint (each its own Celery task).
+WEBHOOK_MAX_IN_FLIGHT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", 4))
+# Days the webhook delivery log keeps finished deliveries.
+WEBHOOK_LOG_DAYS = int(os.environ.get("WEBHOOK_LOG_DAYS", 30))
 MEGAFONO_PUBLIC_URL = os.environ.get("MEGAFONO_PUBLIC_URL", "http://127.0.0.1:8000")
+# Route failover: a route that fails this many batches within 60 s is demoted for
+# the cool-down (seconds) and the account's next route by priority takes over.
+ROUTE_FAILOVER_ERRORS = int(os.environ.get("ROUTE_FAILOVER_ERRORS", 5))
+ROUTE_FAILOVER_COOLDOWN = int(os.environ.get("ROUTE_FAILOVER_COOLDOWN", 300))
+
+# Base of the per-recipient short links (tracked URLs, opt-out); empty: our own /l/.
+MEGAFONO_SHORT_URL = os.environ.get("MEGAFONO_SHORT_URL", "")
 
 # Sign-in throttling (django-axes) on the dashboard and admin login pages. Attempts
 # live in the database, so every web process and the SQLite quick start share them.
@@ -352,6 +384,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
     "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
     "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
+    # Webhooks: batch new events, hand due deliveries to workers.
+    "webhooks": {
+        "task": "messaging.webhooks",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
+    "send-stalled-singles": {"task": "messaging.send_singles", "schedule": 10.0},
+    "messaging-prune": {
+        "task": "messaging.prune",
+        "schedule": 3600.0,
+    },
     # Recurring campaigns: claim due runs (at most 30 s late); a tick that waited
     # for a busy worker longer than that expires, the next one does its work.
     "run-recurring-campaigns": {

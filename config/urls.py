@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from config import api as api_module
 from dashboard import views as dashboard_views
+from messaging import link_views
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -21,10 +22,13 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("channels/", include("dashboard.urls")),
+    path("webhooks/", include("messaging.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api_module.api.urls),
     path("healthz", healthz, name="healthz"),
+    path("l/<str:code>", link_views.short_link, name="short_link"),
 ]
 
 

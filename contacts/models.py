@@ -221,6 +221,7 @@ class OptOutSource(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     REPLY = "reply", _("Reply keyword")
+    LINK = "link", _("Opt-out link")
 
 
 class OptOut(models.Model):

@@ -134,3 +134,36 @@ def optouts_import(
             added += len(phones - existing)
             already += len(existing)
     return OptOutImportResult(added=added, already=already, invalid=invalid)
+
+
+def optouts_reply_apply(
+    *, account_id: int, stop: set[str], start: set[str], note: str = ""
+) -> tuple[int, int]:
+    """Apply reply keywords: opt `stop` out (source "reply"), let `start` back in.
+
+    Numbers are E.164 already (the route parsed them). START only lifts an
+    opt-out a reply made: one added by hand, by import or over the API stays.
+    Returns (added, removed).
+    """
+    with transaction.atomic():
+        existing = set(
+            OptOut.objects.filter(account_id=account_id, phone__in=stop).values_list(
+                "phone", flat=True
+            )
+        )
+        OptOut.objects.bulk_create(
+            [
+                OptOut(
+                    account_id=account_id,
+                    phone=phone,
+                    source=OptOutSource.REPLY,
+                    note=note[:200],
+                )
+                for phone in sorted(stop - existing)
+            ],
+            ignore_conflicts=True,
+        )
+        removed, _by_model = OptOut.objects.filter(
+            account_id=account_id, phone__in=start, source=OptOutSource.REPLY
+        ).delete()
+    return len(stop - existing), removed

@@ -115,6 +115,13 @@ def suppressed_phones(*, account: Account | int) -> QuerySet:
     return opted_out.values("phone").union(blacklisted.values("phone"))
 
 
+def is_suppressed(*, account: Account | int, phone: str) -> bool:
+    """Whether `account` may not message the E.164 `phone` (a single send)."""
+    return any(
+        rows.filter(phone=phone).exists() for rows in _suppression_lists(account)
+    )
+
+
 def suppressed_q(*, account: Account | int, field: str = "phone") -> Q:
     """Rows whose `field` (an E.164 number) `account` may not message.
 

@@ -6,7 +6,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.decorators import AccountRequest, account_required
-from campaigns.selectors import campaign_overview, recurring_overview
+from campaigns.selectors import (
+    campaign_overview,
+    campaigns_paused_with_reason,
+    recurring_overview,
+)
 from contacts.selectors import contacts_overview
 from dashboard.activity import recent_activity
 
@@ -20,5 +24,6 @@ def home(request: AccountRequest) -> HttpResponse:
         "contacts": contacts_overview(account=request.account),
         "overview": campaign_overview(account=request.account),
         "recurring": recurring_overview(account=request.account),
+        "paused": campaigns_paused_with_reason(account=request.account),
     }
     return render(request, "dashboard/home.html", context)

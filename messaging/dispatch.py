@@ -17,15 +17,23 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from contacts.models import OptOut, OptOutSource
 from contacts.selectors import suppressed_q
 from messaging.fallback import FALLS_BACK, fallbacks_create
-from messaging.gateways.base import Gateway, OutgoingMessage, SubmitResult
+from messaging.gateways.base import (
+    OPTED_OUT,
+    Gateway,
+    GatewayUnavailable,
+    OutgoingMessage,
+    SubmitResult,
+)
 from messaging.models import Channel, Message, MessageStatus
-from messaging.tallies import Deltas, tallies_apply
+from messaging.tallies import Deltas, route_tallies_add, tallies_apply
+from messaging.webhooks import message_events_record, message_events_record_where
 
 
 @dataclass(frozen=True)
@@ -37,24 +45,96 @@ class Claim:
         return bool(self.ids)
 
 
-def _claimable(campaign_id: int) -> QuerySet[Message]:
+def _claimable(campaign_id: int, only: Q | None = None) -> QuerySet[Message]:
     stale = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
-    return Message.objects.filter(
+    rows = Message.objects.filter(
         campaign_id=campaign_id, status=MessageStatus.QUEUED
     ).filter(Q(claim_token__isnull=True) | Q(claimed_at__lt=stale))
+    return rows if only is None else rows.filter(only)
 
 
-def messages_claim(*, campaign_id: int, size: int) -> Claim:
-    """Claim up to `size` of the campaign's queued messages, oldest first."""
+def messages_claim(
+    *, campaign_id: int, size: int, gateway: str = "", only: Q | None = None
+) -> Claim:
+    """Claim up to `size` of the campaign's queued messages, oldest first.
+
+    `gateway` names the route they are about to go through, in the same UPDATE,
+    so its reports find them by (route, provider id). `only` narrows what may be
+    claimed now (the campaign's open send windows, its canary slice); the rest
+    stays queued for a later claim.
+    """
+    token = uuid4()
+    values = {"gateway": gateway} if gateway else {}
+    with transaction.atomic():
+        locked = _claimable(campaign_id, only).select_for_update(skip_locked=True)
+        ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
+        if ids:
+            Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
+                claim_token=token,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+                **values,
+            )
+    return Claim(token=token, ids=ids)
+
+
+def _claimable_on_route(gateway: str) -> QuerySet[Message]:
+    """Queued messages of `gateway` that may go now: single sends, and the
+    messages of campaigns that are sending (not paused, not stopped).
+
+    The campaign's status is read through the join, by its stored value, so
+    messaging does not import campaigns.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_TIMEOUT)
+    return (
+        Message.objects.filter(gateway=gateway, status=MessageStatus.QUEUED)
+        .filter(Q(campaign__isnull=True) | Q(campaign__status="SENDING"))
+        .filter(Q(claim_token__isnull=True) | Q(claimed_at__lt=stale))
+    )
+
+
+def messages_claim_route(*, gateway: str, size: int) -> Claim:
+    """Claim up to `size` queued messages routed through `gateway`, oldest first.
+
+    For a route whose own long-lived process sends (an SMPP bind), across every
+    campaign and single send on it. The same claim as `messages_claim`: SKIP
+    LOCKED, a token, the time; only message rows are locked, not the campaigns.
+    """
     token = uuid4()
     with transaction.atomic():
-        locked = _claimable(campaign_id).select_for_update(skip_locked=True)
+        locked = _claimable_on_route(gateway).select_for_update(
+            skip_locked=True, of=("self",)
+        )
         ids = list(locked.order_by("id").values_list("id", flat=True)[:size])
         if ids:
             Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
                 claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
             )
     return Claim(token=token, ids=ids)
+
+
+def messages_route(*, campaign_id: int, gateway: str, only: Q | None = None) -> int:
+    """Name `gateway` on the campaign's queued, unclaimed messages (those matching
+    `only`: one channel's); how many moved.
+
+    How a long-lived route's process (an SMPP bind, which claims by route) is
+    handed a campaign: one UPDATE, repeated harmlessly by every batch task.
+    """
+    return (
+        _claimable(campaign_id, only)
+        .exclude(gateway=gateway)
+        .filter(claim_token__isnull=True)
+        .update(gateway=gateway)
+    )
+
+
+def messages_claim_touch(tokens: list[UUID]) -> None:
+    """Renew claims still being worked on (a bind waiting out a throttle), so
+    they do not look abandoned after `SEND_CLAIM_TIMEOUT` and get taken over."""
+    if tokens:
+        Message.objects.filter(
+            claim_token__in=tokens, status=MessageStatus.QUEUED
+        ).update(claimed_at=timezone.now())
 
 
 def messages_unclaim(claim: Claim) -> None:
@@ -64,8 +144,8 @@ def messages_unclaim(claim: Claim) -> None:
     )
 
 
-def has_claimable(campaign_id: int) -> bool:
-    return _claimable(campaign_id).exists()
+def has_claimable(campaign_id: int, only: Q | None = None) -> bool:
+    return _claimable(campaign_id, only).exists()
 
 
 def claimed_parts(claim: Claim) -> int:
@@ -78,11 +158,39 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     """Submit the claimed messages; returns how many ended in each status.
 
     Numbers opted out or blacklisted since confirmation are SKIPPED, not sent.
-    `GatewayUnavailable` from the route propagates with the claim handed back.
+    `GatewayUnavailable` from the route propagates with the claim handed back;
+    the answers it carries (a route that failed half-way through the batch) are
+    recorded first, so those messages are never submitted again. The rest stay
+    QUEUED, unclaimed, their attempt counted, for a later batch to retry with
+    the same `client_ref`.
     """
+    outcome = messages_skip_suppressed(claim=claim, account_id=account_id)
+    batch = claimed_batch(claim)
+    if not batch:
+        return outcome
+    try:
+        results = gateway.submit(batch)
+    except GatewayUnavailable as exc:
+        if exc.results:
+            messages_record(
+                claim=claim, batch=batch, results=exc.results, gateway=gateway.key
+            )
+        messages_unclaim(claim)
+        raise
+    except Exception:
+        messages_unclaim(claim)
+        raise
+    outcome.update(
+        messages_record(claim=claim, batch=batch, results=results, gateway=gateway.key)
+    )
+    return outcome
+
+
+def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
+    """Mark the claimed messages to numbers opted out or blacklisted SKIPPED."""
     now = timezone.now()
     claimed = Message.objects.filter(
-        claim_token=claim.token, status=MessageStatus.QUEUED
+        claim_token=claim.token, status=MessageStatus.QUEUED, account_id=account_id
     )
     outcome: Counter = Counter()
     with transaction.atomic():
@@ -100,10 +208,21 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
                 deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, channel, MessageStatus.SKIPPED)] += 1
             tallies_apply(deltas)
+            message_events_record(
+                account_ids=[account_id], message_ids=[i for i, _c, _ch in skipped]
+            )
             outcome[MessageStatus.SKIPPED] += len(skipped)
-    batch = [
-        OutgoingMessage(*row[:8], channel=row[8])
-        for row in claimed.order_by("id").values_list(
+    return outcome
+
+
+def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
+    """The claimed messages still queued, as the route is handed them, by id."""
+    claimed = Message.objects.filter(
+        claim_token=claim.token, status=MessageStatus.QUEUED
+    )
+    return [
+        OutgoingMessage(*row, payload=payload or {}, channel=channel)
+        for *row, payload, channel in claimed.order_by("id").values_list(
             "id",
             "client_ref",
             "phone",
@@ -112,27 +231,27 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
             "parts",
             "encoding",
             "campaign_id",
+            "payload",
             "channel",
         )
     ]
-    if not batch:
-        return outcome
-    try:
-        results = gateway.submit(batch)
-    except Exception:
-        messages_unclaim(claim)
-        raise
-    outcome.update(_record(claim=claim, batch=batch, results=results))
-    return outcome
 
 
-def _record(
-    *, claim: Claim, batch: list[OutgoingMessage], results: list[SubmitResult]
+def messages_record(
+    *,
+    claim: Claim,
+    batch: list[OutgoingMessage],
+    results: list[SubmitResult],
+    gateway: str,
 ) -> Counter:
     """Store the route's answers: one UPDATE per kind of answer, tallies alike.
 
-    A refused RCS/WhatsApp message of a campaign with fallback gets its SMS in
-    the same transaction (`messaging.fallback`).
+    `batch` may be any part of the claim (an SMPP bind records messages as their
+    answers come in); only messages still queued under the claim's token move.
+    A number the route says unsubscribed (`OPTED_OUT`) joins its account's
+    opt-outs in the same transaction, so later campaigns skip it. A refused
+    RCS/WhatsApp message of a campaign with fallback gets its SMS in the same
+    transaction (`messaging.fallback`).
     """
     now = timezone.now()
     by_ref = {message.client_ref: message for message in batch}
@@ -144,26 +263,23 @@ def _record(
             claim_token=claim.token, status=MessageStatus.QUEUED
         )
         deltas: Deltas = Counter()
+        moved: list[int] = []
+        accounts: set[int] = set()
         if accepted:
-            ids = [by_ref[r.client_ref].id for r in accepted]
-            rows = list(
-                mine.filter(id__in=ids)
-                .select_for_update()
-                .values_list("id", "campaign_id", "channel")
+            rows = _mark_submitted(
+                claim=claim,
+                provider_ids={
+                    by_ref[r.client_ref].id: r.provider_id.strip().lower()[:100]
+                    for r in accepted
+                },
+                now=now,
             )
-            provider_ids = {by_ref[r.client_ref].id: r.provider_id for r in accepted}
-            objects = [
-                Message(id=i, provider_id=provider_ids[i].strip().lower()[:100])
-                for i, _c, _ch in rows
-            ]
-            Message.objects.bulk_update(objects, ["provider_id"], batch_size=1000)
-            Message.objects.filter(id__in=[i for i, _c, _ch in rows]).update(
-                status=MessageStatus.SUBMITTED, submitted_at=now, claim_token=None
-            )
-            for _id, campaign_id, channel in rows:
+            for _id, campaign_id, _a, channel in rows:
                 deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] += 1
             outcome[MessageStatus.SUBMITTED] += len(rows)
+            moved += [row[0] for row in rows]
+            accounts.update(row[2] for row in rows)
         groups: dict[tuple[str, str, str], list[int]] = {}
         for r in refused:
             status = MessageStatus.REJECTED if r.permanent else MessageStatus.FAILED
@@ -172,22 +288,47 @@ def _record(
         failed: list[int] = []
         for (status, code, reason), ids in groups.items():
             rows = list(
-                mine.filter(id__in=ids).values_list("id", "campaign_id", "channel")
+                mine.filter(id__in=ids).values_list(
+                    "id", "campaign_id", "account_id", "channel"
+                )
             )
-            Message.objects.filter(id__in=[i for i, _c, _ch in rows]).update(
+            Message.objects.filter(id__in=[row[0] for row in rows]).update(
                 status=status,
                 error_code=code,
                 error_reason=reason,
                 finished_at=now,
                 claim_token=None,
             )
-            for message_id, campaign_id, channel in rows:
+            for message_id, campaign_id, _a, channel in rows:
                 deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, channel, status)] += 1
                 if channel != Channel.SMS and status in FALLS_BACK:
                     failed.append(message_id)
             outcome[status] += len(rows)
+            moved += [row[0] for row in rows]
+            accounts.update(row[2] for row in rows)
+        unsubscribed = [
+            by_ref[r.client_ref].id for r in refused if r.error_code == OPTED_OUT
+        ]
+        if unsubscribed:
+            OptOut.objects.bulk_create(
+                [
+                    OptOut(
+                        account_id=account_id, phone=phone, source=OptOutSource.REPLY
+                    )
+                    for account_id, phone in Message.objects.filter(
+                        id__in=unsubscribed
+                    ).values_list("account_id", "phone")
+                ],
+                ignore_conflicts=True,
+            )
         tallies_apply(deltas)
+        handed: Counter[int] = Counter()
+        for (campaign_id, _channel, status), n in deltas.items():
+            if status == MessageStatus.QUEUED:
+                handed[campaign_id] -= n
+        route_tallies_add(gateway, handed)
+        message_events_record(account_ids=accounts, message_ids=moved)
         fallbacks_create(ids=failed)
     return outcome
 
@@ -199,6 +340,51 @@ def _moved_by_channel(rows: QuerySet[Message], **values) -> Counter:
         if count := rows.filter(channel=channel).update(**values):
             moved[channel] = count
     return moved
+
+
+def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
+    """SUBMITTED with the route's ids, for the claimed rows still queued; their
+    (id, campaign id, account id, channel).
+
+    On PostgreSQL one `UPDATE ... FROM unnest(ids, provider ids)`; `bulk_update`'s
+    one-CASE-per-row statement cost more than the rest of a batch together.
+    """
+    mine = Message.objects.filter(claim_token=claim.token, status=MessageStatus.QUEUED)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE messaging_message AS m
+                SET status = %s, submitted_at = %s, claim_token = NULL,
+                    provider_id = v.provider_id
+                FROM unnest(%s::bigint[], %s::varchar[]) AS v (id, provider_id)
+                WHERE m.id = v.id AND m.claim_token = %s AND m.status = %s
+                RETURNING m.id, m.campaign_id, m.account_id, m.channel
+                """,
+                [
+                    MessageStatus.SUBMITTED,
+                    now,
+                    list(provider_ids),
+                    list(provider_ids.values()),
+                    claim.token,
+                    MessageStatus.QUEUED,
+                ],
+            )
+            return [tuple(row) for row in cursor.fetchall()]
+    rows = list(
+        mine.filter(id__in=list(provider_ids))
+        .select_for_update()
+        .values_list("id", "campaign_id", "account_id", "channel")
+    )
+    Message.objects.bulk_update(
+        [Message(id=row[0], provider_id=provider_ids[row[0]]) for row in rows],
+        ["provider_id"],
+        batch_size=1000,
+    )
+    Message.objects.filter(id__in=[row[0] for row in rows]).update(
+        status=MessageStatus.SUBMITTED, submitted_at=now, claim_token=None
+    )
+    return rows
 
 
 def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -> int:
@@ -218,6 +404,11 @@ def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -
             deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= count
             deltas[(campaign_id, channel, MessageStatus.CANCELED)] += count
         tallies_apply(deltas)
+        if moved:
+            canceled = Message.objects.filter(
+                campaign_id=campaign_id, status=MessageStatus.CANCELED, finished_at=now
+            )
+            message_events_record_where(messages=canceled)
     return sum(moved.values())
 
 
@@ -251,5 +442,13 @@ def messages_expire(*, campaign_id: int, before) -> int:
             deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] -= count
             deltas[(campaign_id, channel, MessageStatus.EXPIRED)] += count
         tallies_apply(deltas)
+        if moved:
+            expired = Message.objects.filter(
+                campaign_id=campaign_id,
+                status=MessageStatus.EXPIRED,
+                finished_at=now,
+                error_code="NO_REPORT",
+            )
+            message_events_record_where(messages=expired)
         fallbacks_create(ids=unreplaced)
     return sum(moved.values())

@@ -9,6 +9,8 @@ messages with one `INSERT ... SELECT`. Three things make it exactly once: the
 mark is set only where it is still empty, on rows locked by that transaction;
 the unique (campaign, number, channel) constraint turns a second insert into
 nothing (`ON CONFLICT DO NOTHING`); and only drafts that still exist are copied.
+The SMS keeps its message's time zone, operator and canary mark, so it waits
+for the same send window and goes with the same slice.
 Stopping or completing a campaign discards its drafts; the copy locks the drafts
 it reads (`FOR SHARE`), so a discard waits for a copy in flight and a copy after
 a discard finds nothing.
@@ -84,11 +86,12 @@ def fallbacks_create(*, ids: Sequence[int]) -> int:
                 "INSERT INTO messaging_message (account_id, campaign_id, contact_id,"
                 " phone, country, channel, sender, text, parts, encoding, unit_price,"
                 " price, status, gateway, client_ref, provider_id, error_code,"
-                " error_reason, attempts, created_at, fallback_of)"
+                " error_reason, attempts, created_at, fallback_of, tz, carrier,"
+                " canary)"
                 " SELECT m.account_id, m.campaign_id, m.contact_id, m.phone,"
                 " m.country, %s, d.sender, d.text, d.parts, d.encoding,"
                 f" d.unit_price, d.price, %s, d.gateway, {_new_reference_sql()},"
-                " '', '', '', 0, %s, m.id"
+                " '', '', '', 0, %s, m.id, m.tz, m.carrier, m.canary"
                 " FROM messaging_message m JOIN messaging_fallbackdraft d"
                 " ON d.campaign_id = m.campaign_id AND d.phone = m.phone"
                 f" WHERE m.id IN ({_placeholders(chosen)})"

@@ -1,14 +1,15 @@
 """Delivery reports: stored as they arrive, applied to messages in batches.
 
-Receiving only parses, verifies and inserts (`reports_receive`), so a provider's
-burst costs one INSERT per request. `reports_apply` then takes a batch of pending
-reports, matches them to messages by our reference or the provider's id (any
-case: ids come back in another case from some routes), and moves each message at
-most forward: a final status never changes again, so a repeated or late report
-does nothing. A report that arrives before its submission is recorded waits and
-is tried again; after `REPORT_PARK_HOURS` it is dropped. A failing report on an
-RCS/WhatsApp message of a campaign with fallback queues its SMS in the same
-transaction (`messaging.fallback`), so a repeated report cannot make a second.
+Receiving only parses, verifies (`messaging.callbacks`) and inserts
+(`reports_store`), so a provider's burst costs one INSERT per request.
+`reports_apply` then takes a batch of pending reports, matches them to messages
+by our reference or the provider's id (any case: ids come back in another case
+from some routes), and moves each message at most forward: a final status never
+changes again, so a repeated or late report does nothing. A report that arrives
+before its submission is recorded waits and is tried again; after
+`REPORT_PARK_HOURS` it is dropped. A failing report on an RCS/WhatsApp message
+of a campaign with fallback queues its SMS in the same transaction
+(`messaging.fallback`), so a repeated report cannot make a second.
 """
 
 from __future__ import annotations
@@ -21,27 +22,46 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from messaging.bulk import rows_insert
 from messaging.fallback import FALLS_BACK, fallbacks_create
-from messaging.gateways import gateway_get
+from messaging.gateways.base import Report
 from messaging.models import FINAL, Channel, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
+from messaging.webhooks import message_events_record
 
 RETRY_AFTER = timedelta(seconds=10)
+_REPORT_COLUMNS = (
+    "gateway",
+    "provider_id",
+    "client_ref",
+    "status",
+    "error_code",
+    "error_reason",
+    "received_at",
+    "retry_at",
+)
 
 
-def reports_receive(*, gateway_key: str, body: bytes, headers: dict[str, str]) -> int:
-    """Verify and store a provider's reports; raises InvalidReport (answer 4xx)."""
-    reports = gateway_get(gateway_key).parse_reports(body=body, headers=headers)
-    DeliveryReport.objects.bulk_create(
-        DeliveryReport(
-            gateway=gateway_key,
-            provider_id=report.provider_id.strip().lower(),
-            client_ref=report.client_ref,
-            status=report.status,
-            error_code=report.error_code,
-            error_reason=report.error_reason,
-        )
-        for report in reports
+def reports_store(*, gateway_key: str, reports: list[Report]) -> int:
+    """Store reports already read and trusted (an SMPP bind's receipts); applied
+    later by `reports_apply` like any other."""
+    now = timezone.now()
+    rows_insert(
+        DeliveryReport,
+        _REPORT_COLUMNS,
+        [
+            (
+                gateway_key,
+                report.provider_id.strip().lower(),
+                report.client_ref,
+                report.status,
+                report.error_code,
+                report.error_reason,
+                now,
+                now,
+            )
+            for report in reports
+        ],
     )
     return len(reports)
 
@@ -77,7 +97,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         refs = {r[3] for r in reports if r[3]}
         ids_by_gateway: dict[str, set[str]] = defaultdict(set)
         for r in reports:
-            if r[2]:
+            if r[2] and not r[3]:  # our reference, when given, is the exact match
                 ids_by_gateway[r[1]].add(r[2])
         match = Q(client_ref__in=refs)
         for gateway, provider_ids in ids_by_gateway.items():
@@ -95,6 +115,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                 "status",
                 "campaign_id",
                 "channel",
+                "account_id",
             )
         }
         by_ref = {row[1]: row for row in messages.values()}
@@ -117,6 +138,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         deltas: Deltas = Counter()
         failed: list[int] = []
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        moved_ids: list[int] = []
         for message_id, report in chosen.items():
             current = messages[message_id][4]
             if _rank(report[4]) > _rank(current):
@@ -135,7 +157,11 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
             if status in FINAL:
                 values.update(finished_at=now, error_code=code, error_reason=reason)
             moved.update(**values)
+            moved_ids += ids
         tallies_apply(deltas)
+        message_events_record(
+            account_ids={messages[m][7] for m in moved_ids}, message_ids=moved_ids
+        )
         fallbacks_create(ids=failed)
         DeliveryReport.objects.filter(id__in=applied + dropped).update(applied_at=now)
         DeliveryReport.objects.filter(id__in=waiting).update(retry_at=now + RETRY_AFTER)

@@ -216,6 +216,29 @@ def parts_for(units: int, encoding: Encoding, *, pairs: int = 0) -> int | None:
     return count
 
 
+def split(text: str, encoding: Encoding) -> list[str]:
+    """The text of each SMS part, cut exactly where `parts` counts them.
+
+    What the SMPP route sends as concatenated parts, so the carrier bills the
+    number of parts we priced: greedy filling, an escape pair (GSM-7) or a
+    surrogate pair (UCS-2) never cut in two. A text that fits one SMS is one part.
+    """
+    single, per_part = _limits(encoding)
+    wide = _EXTENSION if encoding == "GSM-7" else _ASTRAL
+    units = gsm_units(text) if encoding == "GSM-7" else ucs2_units(text)
+    if units <= single:
+        return [text] if text else []
+    chunks, start, used = [], 0, 0
+    for index, char in enumerate(text):
+        cost = 2 if wide.match(char) else 1
+        if used + cost > per_part:
+            chunks.append(text[start:index])
+            start, used = index, 0
+        used += cost
+    chunks.append(text[start:])
+    return chunks
+
+
 # Typographic characters that editors and phones substitute automatically ("smart
 # punctuation") and that look like a GSM-7 character. Each one alone would switch the
 # whole message to UCS-2, more than doubling its cost.

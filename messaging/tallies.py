@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from messaging.models import MessageTally, MessageTimeline
+from messaging.models import MessageTally, MessageTimeline, RouteTally
 
 # (campaign id, channel, status) -> change in count. The channel matters once a
 # campaign falls back to SMS: its messages are then in two channels.
@@ -82,4 +82,20 @@ def timeline_for(campaign_id: int) -> list[tuple]:
         MessageTimeline.objects.filter(campaign_id=campaign_id)
         .order_by("minute")
         .values_list("minute", "status", "count")
+    )
+
+
+def route_tallies_add(gateway: str, counts: Counter[int]) -> None:
+    """Count messages of each campaign (id -> n) handed to route `gateway`."""
+    for campaign_id, count in sorted(counts.items()):
+        if count and campaign_id is not None:
+            _add(RouteTally, count, campaign_id=campaign_id, gateway=gateway)
+
+
+def route_tallies_for(campaign_id: int) -> dict[str, int]:
+    """Messages by the route they went through: {"simulator": 10, "r3": 990}."""
+    return dict(
+        RouteTally.objects.filter(campaign_id=campaign_id)
+        .order_by("gateway")
+        .values_list("gateway", "count")
     )

@@ -76,11 +76,81 @@ def _contact_import(account: Account) -> dict[str, object]:
     return {"pk": contact_import.pk, "import_id": contact_import.pk}
 
 
+def _route(account: Account) -> dict[str, object]:
+    from messaging.routes import RouteChanges, route_create
+
+    route = route_create(
+        account=account,
+        kind="simulator",
+        channel="SMS",
+        changes=RouteChanges(name="victim", settings={"signingSecret": "victim-key"}),
+    )
+    return {"pk": route.pk, "gateway_id": route.pk}
+
+
 def _optout(account: Account) -> dict[str, object]:
     return {"pk": OptOut.objects.create(account=account, phone="+393330000009").pk}
 
 
+def _whatsapp_route(account: Account) -> dict[str, object]:
+    from messaging.models import Route
+
+    route = Route.objects.create(
+        account=account, kind="whatsapp-cloud", channel="WHATSAPP", name="victim"
+    )
+    return {"gateway_id": route.pk, "pk": route.pk}
+
+
+def _webhook(account: Account) -> dict[str, object]:
+    from messaging.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        account=account,
+        url="https://hooks.example.com/megafono",
+        events=["message.status"],
+        secret_encrypted="",
+    )
+    return {"pk": endpoint.pk}
+
+
+def _webhook_delivery(account: Account) -> dict[str, object]:
+    from django.utils import timezone
+
+    from messaging.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.get(pk=_webhook(account)["pk"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, status="FAILED", retry_from=timezone.now()
+    )
+    return {"pk": delivery.pk}
+
+
+def _message(account: Account) -> dict[str, object]:
+    from uuid import uuid4
+
+    from messaging.models import Message
+
+    message = Message.objects.create(
+        account=account,
+        phone="+393330000001",
+        text="Ciao",
+        unit_price=0,
+        price=0,
+        gateway="simulator",
+        client_ref=uuid4(),
+    )
+    return {"pk": message.pk}
+
+
 OBJECTS: dict[str, ObjectFactory] = {
+    "api:webhook_detail_api": _webhook,
+    "api:webhook_delete_api": _webhook,
+    "api:webhook_deliveries_api": _webhook,
+    "api:webhook_delivery_replay_api": _webhook_delivery,
+    "api:message_detail_api": _message,
+    "messaging:webhook": _webhook,
+    "messaging:webhook_delete": _webhook,
+    "messaging:delivery_replay": _webhook_delivery,
     "accounts:api_key_revoke": _api_key,
     "api:campaign_detail": _campaign,
     "api:campaign_update": _campaign,
@@ -105,6 +175,7 @@ OBJECTS: dict[str, ObjectFactory] = {
     "campaigns:cancel": _campaign,
     "campaigns:live": _campaign,
     "campaigns:messages_export": _campaign,
+    "campaigns:test_results": _campaign,
     "campaigns:chart": lambda account: {**_campaign(account), "chart": "progress"},
     "campaigns:pause": _campaign,
     "campaigns:resume": _campaign,
@@ -135,11 +206,30 @@ OBJECTS: dict[str, ObjectFactory] = {
     "api:contacts_import_api": _contact_list,
     "api:import_api": _contact_import,
     "api:import_errors_api": _contact_import,
+    "api:gateway_get_api": _route,
+    "api:gateway_update_api": _route,
+    "api:gateway_delete_api": _route,
+    "channels:edit": _route,
+    "channels:delete": _route,
+    "channels:make_default": _route,
+    "channels:restore": _route,
+    "api:templates_sync_api": _whatsapp_route,
+    "api:templates_api": _whatsapp_route,
+    "campaigns:templates_sync": _whatsapp_route,
 }
 
 # Staff-only or framework URLs whose ids are not tenant objects; delivery reports
-# name a route and are authenticated by its signature (tests/campaigns/test_reports.py).
-SKIP_PREFIXES = ("admin:", "password_reset_confirm", "api:delivery_reports_api")
+# and callbacks name a route and are authenticated by its signature
+# (tests/campaigns/test_reports.py, tests/campaigns/test_route_sending.py); a new
+# route's form names a kind, not an object.
+SKIP_PREFIXES = (
+    "channels:create",
+    "admin:",
+    "password_reset_confirm",
+    "api:delivery_reports_api",
+    "api:callbacks_api",
+    "short_link",
+)
 
 
 def _walk(

@@ -15,15 +15,24 @@ from django.utils.text import normalize_newlines
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
-from campaigns.composer import available_fields, counter_for, preview_for
-from campaigns.forms import MessageForm
+from campaigns.composer import (
+    available_fields,
+    contact_values,
+    counter_for,
+    preview_for,
+)
+from campaigns.forms import MessageForm, variable_field
 from campaigns.models import Campaign
+from campaigns.selectors import preview_contacts
 from campaigns.states import EDITABLE
 from campaigns.views.common import go, load_campaign, save_step, template_for
 from campaigns.views.steps import wizard_steps
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
 from messaging import segments
+from messaging.links import links_template
+from messaging.models import Channel
+from messaging.whatsapp_templates import TemplateSend, templates_approved
 
 PAGE = "campaigns/message.html"
 
@@ -45,15 +54,19 @@ def _composer_context(
 ) -> dict[str, Any]:
     """Counter and preview for the text being typed (`data`), else the saved one."""
     if data is None or "text" not in data:
-        text, unicode, transliterate = (
+        text, unicode, transliterate, track = (
             campaign.text,
             campaign.unicode,
             campaign.transliterate_fields,
+            campaign.track_links,
         )
     else:
         text = normalize_newlines(data.get("text", ""))
         unicode = "unicode" in data
         transliterate = "transliterate_fields" in data
+        track = "track_links" in data
+    # Counted and previewed as sent: links as short links of their real length.
+    text = links_template(text, track=track).text
     preview_list = _preview_list(request, campaign, data or QueryDict())
     preview = preview_for(
         text,
@@ -82,7 +95,80 @@ def _initial(request: AccountRequest, campaign: Campaign) -> dict[str, Any]:
         if hasattr(campaign, name)
     }
     initial["sender"] = campaign.sender or request.account.default_sender
+    if campaign.template_id and campaign.template_language:
+        name = campaign.template_id.partition(":")[0]
+        initial["template_id"] = f"{name}:{campaign.template_language}"
+    for number, column in (campaign.template_variables or {}).items():
+        initial[variable_field(int(number))] = column
     return initial
+
+
+def _message_form(
+    request: AccountRequest,
+    campaign: Campaign,
+    data: QueryDict | None,
+    initial: dict[str, Any],
+) -> MessageForm:
+    """The step's form; a WhatsApp campaign picks among the approved templates."""
+    templates = (
+        templates_approved(account_id=request.account.pk)
+        if campaign.channel == Channel.WHATSAPP
+        else []
+    )
+    preview_list = _preview_list(request, campaign, data or QueryDict())
+    return MessageForm(
+        data,
+        initial=initial,
+        channel=campaign.channel,
+        templates=templates,
+        columns=available_fields(preview_list),
+    )
+
+
+def _template_preview(
+    request: AccountRequest,
+    campaign: Campaign,
+    form: MessageForm,
+    data: QueryDict | None,
+) -> dict[str, Any] | None:
+    """The chosen template filled with the first contact's values, as sent."""
+    template = form.template
+    if template is None:
+        return None
+    source = data if data is not None else QueryDict()
+    mapping = {
+        str(i): (
+            source.get(variable_field(i))
+            if data is not None
+            else form.initial.get(variable_field(i))
+        )
+        or ""
+        for i in range(1, template.variables + 1)
+    }
+    send = TemplateSend(
+        name=template.name,
+        language=template.language,
+        body=template.body,
+        variables=template.variables,
+        mapping=mapping,
+    )
+    preview_list = _preview_list(request, campaign, source)
+    contacts = (
+        preview_contacts(contact_list=preview_list, limit=1) if preview_list else []
+    )
+    values = contact_values(contacts[0], transliterate=False) if contacts else {}
+    text, _payload = send.render(values)
+    who = ""
+    if contacts:
+        contact = contacts[0]
+        who = f"{contact.first_name} {contact.last_name}".strip() or contact.phone
+    return {
+        "template": template,
+        "text": text,
+        "who": who,
+        "phone": contacts[0].phone if contacts else "",
+        "empty": [f"{{{{{n}}}}}" for n, column in mapping.items() if not column],
+    }
 
 
 @account_required
@@ -91,14 +177,13 @@ def campaign_message(request: AccountRequest, pk: int) -> HttpResponse:
     """Compose: save sender, text and options, then go on to the recipients."""
     campaign = load_campaign(request, pk)
     data = request.POST if request.method == "POST" else None
-    form = MessageForm(
-        data, initial=_initial(request, campaign), channel=campaign.channel
-    )
+    form = _message_form(request, campaign, data, _initial(request, campaign))
     if save_step(request, campaign, form):
         return go(request, reverse("campaigns:recipients", args=[pk]))
     context = {
         **_composer_context(request, campaign, data),
         "form": form,
+        "template_preview": _template_preview(request, campaign, form, data),
         "steps": wizard_steps(campaign, "message"),
         "is_locked": campaign.status not in EDITABLE,
     }
@@ -140,11 +225,16 @@ def campaign_composer(request: AccountRequest, pk: int) -> HttpResponse:
     if data.get("action") == "lookalikes":
         text = segments.replace_lookalikes(text)
     data["text"] = text
-    initial = {name: data.get(name) for name in MessageForm.base_fields if name in data}
-    form = MessageForm(initial=initial, channel=campaign.channel)
+    initial = {
+        name: data.get(name)
+        for name in data
+        if name in MessageForm.base_fields or name.startswith("variable_")
+    }
+    form = _message_form(request, campaign, None, initial)
     context = {
         **_composer_context(request, campaign, data),
         "form": form,
+        "template_preview": _template_preview(request, campaign, form, data),
         "steps": wizard_steps(campaign, "message"),
         "is_locked": campaign.status not in EDITABLE,
     }

@@ -3,6 +3,7 @@ that would make it cheaper and what each one saves."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,11 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
+from accounts.windows import window_describe
 from campaigns.fixes import LOOKALIKES, TRANSLITERATION, campaign_apply_fix
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate
 from campaigns.states import EDITABLE, PRICED, Status
-from campaigns.trials import campaign_test_send
+from campaigns.trials import campaign_test_send, test_results
 from campaigns.views.common import (
     go,
     in_account_timezone,
@@ -27,6 +29,7 @@ from campaigns.views.common import (
     template_for,
 )
 from campaigns.views.steps import wizard_steps
+from messaging.models import FINAL
 
 PAGE = "campaigns/cost.html"
 
@@ -61,8 +64,13 @@ def quote_context(campaign: Campaign) -> dict[str, Any]:
         return {"is_priced": False}
     insights = campaign.quote.get("insights", {})
     fixes = _fixes(campaign)
+    forecast = campaign.quote.get("forecast")
+    finish = forecast and forecast.get("estimatedCompletionTime")
     return {
         "is_priced": True,
+        "forecast": forecast,
+        "forecast_finish": datetime.fromisoformat(finish) if finish else None,
+        "send_window_text": window_describe(campaign.send_window),
         "quote": campaign.quote,
         "insights": insights,
         "histogram": _histogram(campaign),
@@ -157,4 +165,19 @@ def campaign_test_send_view(request: AccountRequest, pk: int) -> HttpResponse:
         f"{PAGE}#test-send",
         context,
         status=422 if "test_error" in context else 200,
+    )
+
+
+@account_required
+def campaign_test_results(request: AccountRequest, pk: int) -> HttpResponse:
+    """The test messages' statuses, polled by HTMX; 286 stops it once all are final."""
+    campaign = load_campaign(request, pk)
+    ids = [int(i) for i in request.GET.get("ids", "").split(",")[:5] if i.isdigit()]
+    sent = test_results(account=request.account, pk=pk, ids=ids)
+    done = all(message.status in FINAL for message in sent)
+    return render(
+        request,
+        f"{PAGE}#test-results",
+        {"campaign": campaign, "test_sent": sent},
+        status=286 if done else 200,
     )

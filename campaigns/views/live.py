@@ -13,13 +13,17 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
 from accounts.decorators import AccountRequest, account_required
+from accounts.windows import window_describe
 from campaigns import sending
-from campaigns.charts import outcome_chart, progress_chart
+from campaigns.canary import canary_figures, canary_state
+from campaigns.charts import forecast_chart, outcome_chart, progress_chart
 from campaigns.exporting import messages_export_response
 from campaigns.models import Campaign
 from campaigns.states import Status
 from campaigns.stats import campaign_stats
 from campaigns.views.common import go, in_account_timezone, load_campaign
+from campaigns.windows import waiting_for_window
+from messaging.links import link_stats
 from messaging.models import Message, MessageStatus
 
 FAILURE_STATUSES = [
@@ -45,9 +49,20 @@ def live_context(campaign: Campaign) -> dict:
         "percent_sent": round(100 * stats.sent / stats.total) if stats.total else 0,
         "delivery_rate": round(100 * stats.rate(stats.delivered), 1),
         "failures": list(failures),
+        "waiting_for_window": waiting_for_window(campaign, queued=stats.queued)
+        if campaign.status == Status.SENDING
+        else 0,
+        "send_window_text": window_describe(campaign.send_window),
+        "canary_state": canary_state(campaign),
+        "canary": canary_figures(campaign) if campaign.canary else None,
+        "links": link_stats(campaign.pk) if _has_links(campaign) else None,
         "is_live": campaign.status in {Status.CONFIRMED, Status.SENDING, Status.PAUSED}
         or (campaign.status == Status.COMPLETED and stats.awaiting > 0),
     }
+
+
+def _has_links(campaign: Campaign) -> bool:
+    return campaign.track_links or "optout_link" in campaign.text
 
 
 @account_required
@@ -103,10 +118,13 @@ _SVG_POLICY = {"style-src": [UNSAFE_INLINE]}
 @require_GET
 @csp_update(_SVG_POLICY)
 def campaign_chart(request: AccountRequest, pk: int, chart: str) -> HttpResponse:
-    """One of the delivery panel's charts as an SVG image (`progress`, `outcome`)."""
+    """One of the campaign's charts as an SVG image: the delivery panel's
+    `progress` and `outcome`, the cost step's `forecast`."""
     campaign = load_campaign(request, pk)
     if chart == "progress":
         svg = progress_chart(campaign.pk)
+    elif chart == "forecast":
+        svg = forecast_chart(campaign.quote.get("forecast", {}))
     else:
         svg = outcome_chart(campaign_stats(campaign))
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.errors import DomainError
+from accounts.windows import window_describe
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for_account
 from campaigns.services import campaign_cancel
@@ -72,6 +73,7 @@ def campaign_detail(request: AccountRequest, pk: int) -> HttpResponse:
         "is_cancelable": campaign.status in CANCELABLE,
         "continue_url": next_step_url(campaign),
         "is_started": campaign.status in LIVE,
+        "send_window_text": window_describe(campaign.send_window),
         **quote_context(campaign),
     }
     if campaign.status in LIVE:

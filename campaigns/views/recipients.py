@@ -29,12 +29,13 @@ PAGE = "campaigns/recipients.html"
 def campaign_recipients(request: AccountRequest, pk: int) -> HttpResponse:
     """Choose the list (its counts shown), preview the message for its contacts."""
     campaign = load_campaign(request, pk)
-    initial = {
-        "contact_list": campaign.contact_list,
-        "goal_contact_count": campaign.goal_contact_count,
-    }
     data = request.POST if request.method == "POST" else None
-    form = RecipientsForm(data, initial=initial, account=request.account)
+    form = RecipientsForm(
+        data,
+        initial=RecipientsForm.initial_for(campaign),
+        account=request.account,
+        canary=campaign.canary,
+    )
     if save_step(request, campaign, form):
         return go(request, reverse("campaigns:cost", args=[pk]))
     chosen = campaign.contact_list

@@ -5,6 +5,9 @@ one `SubmitResult` per message, in order. A whole-batch failure that may pass
 (timeout, 5xx, throttling) raises `GatewayUnavailable`; the batch is then handed
 back and retried with the same references. A refusal of one message that will
 never pass (invalid number, unsubscribed) is a result with `permanent=True`.
+A route that sends one request per message may fail half-way through a batch:
+it then raises with `results` holding what it already got an answer for, so
+those are recorded (never resubmitted) and only the rest is handed back.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from uuid import UUID
 # `SubmitResult.error_code` meaning "this number cannot receive this channel"
 # (not a WhatsApp user, not RCS-capable): the recipient falls back to SMS.
 NOT_CAPABLE = "NOT_CAPABLE"
+# `SubmitResult.error_code` meaning "the recipient unsubscribed at the provider"
+# (Twilio 21610): the number joins the account's opt-outs.
+OPTED_OUT = "OPTED_OUT"
 
 
 @dataclass(frozen=True)
@@ -33,11 +39,20 @@ class OutgoingMessage:
     # parameters), RCS suggestions. Empty for SMS.
     payload: Mapping[str, Any] = field(default_factory=dict)
     # SMS, RCS or WHATSAPP: a route that carries several (the simulator) needs it.
-    channel: str = "SMS"
+    # Empty: the route's own channel.
+    channel: str = ""
 
 
 @dataclass(frozen=True)
 class SubmitResult:
+    """The route's answer for one message.
+
+    Accepted; or refused for good: REJECTED when the number or text is at fault
+    (`permanent=True`), FAILED when the route gave up on it (`permanent=False`).
+    A route that breaks half-way through a batch raises `GatewayUnavailable`
+    carrying the answers it already has, so only the rest are retried.
+    """
+
     client_ref: UUID
     accepted: bool
     provider_id: str = ""
@@ -108,7 +123,15 @@ class Callback:
 
 
 class GatewayUnavailable(Exception):
-    """The route cannot take messages now; try the same batch again later."""
+    """The route cannot take messages now; try the same batch again later.
+
+    `results` are the answers the route got before it failed (accepted, or
+    refused for good): they stand, and only the other messages are retried.
+    """
+
+    def __init__(self, *args: object, results: list[SubmitResult] | None = None):
+        super().__init__(*args)
+        self.results = list(results or [])
 
 
 class GatewayThrottled(GatewayUnavailable):
@@ -118,8 +141,15 @@ class GatewayThrottled(GatewayUnavailable):
     `retry_after` seconds without spending a retry.
     """
 
-    def __init__(self, retry_after: float = 1.0, reason: str = "") -> None:
-        super().__init__(reason or f"throttled: retry in {retry_after:.1f} s")
+    def __init__(
+        self,
+        retry_after: float = 1.0,
+        reason: str = "",
+        results: list[SubmitResult] | None = None,
+    ) -> None:
+        super().__init__(
+            reason or f"throttled: retry in {retry_after:.1f} s", results=results
+        )
         self.retry_after = retry_after
 
 

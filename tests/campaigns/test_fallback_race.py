@@ -14,10 +14,11 @@ from django.utils import timezone
 from accounts.services import account_create
 from campaigns import sending
 from campaigns.services import campaign_confirm
+from messaging.callbacks import reports_receive
 from messaging.fallback import fallbacks_overdue
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, sign
 from messaging.models import Message, MessageTally
-from messaging.receipts import reports_apply, reports_receive
+from messaging.receipts import reports_apply
 from tests.campaigns.builders import priced
 from tests.campaigns.conftest import italian_rows, make_list
 

@@ -10,13 +10,14 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import LedgerEntry
+from accounts.money import to_cents
 from campaigns import sending
 from campaigns.models import Campaign
 from campaigns.services import campaign_confirm
 from campaigns.stats import campaign_stats
 from contacts.models import OptOut
 from messaging.gateways.simulator.reporting import simulator_reports_send
-from messaging.models import Message
+from messaging.models import Message, Price
 from messaging.receipts import reports_apply
 from tests.campaigns.builders import priced
 from tests.campaigns.conftest import italian_rows, make_list
@@ -212,7 +213,16 @@ def test_the_cost_step_sends_a_test_and_shows_its_status(account, client_logged)
     )
     assert response.status_code == 200
     assert "+393330000001" in response.content.decode()
-    assert Message.objects.filter(test_of=campaign, status="SUBMITTED").count() == 1
+    sent = Message.objects.get(test_of=campaign, status="SUBMITTED")
+    poll = f"/campaigns/{campaign.pk}/test/results/?ids={sent.pk}"
+    assert poll in response.content.decode()  # the panel keeps itself up to date
+
+    assert client_logged.get(poll, HTTP_HX_REQUEST="true").status_code == 200
+    while simulator_reports_send() or reports_apply():
+        pass
+    response = client_logged.get(poll, HTTP_HX_REQUEST="true")
+    assert response.status_code == 286  # final: polling stops
+    assert "Delivered" in response.content.decode()
 
 
 def test_nonsense_in_the_stats_and_results_queries_is_a_400(account, api):
@@ -230,3 +240,30 @@ def test_nonsense_in_the_stats_and_results_queries_is_a_400(account, api):
         f"{base}/{campaign.pk}/test", {"phoneNumbers": ["1" * 5000, "\u0000"]}
     )
     assert long_number.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Saldi -30% oggi, ma solo per te: 100% vero", "Ciao {{first_name}}, -30% oggi"],
+    ids=["same-text-for-all", "personalised"],
+)
+def test_the_messages_cost_what_the_quote_said_per_country(account, text):
+    rows = [
+        *italian_rows(6),
+        {"phone": "+447700900123", "first_name": "Ann", "country": "GB"},
+        {"phone": "+447700900124", "first_name": "Bob", "country": "GB"},
+    ]
+    Price.objects.create(channel="SMS", country="GB", price=Decimal("0.0410"))
+    campaign = priced(
+        account, make_list(account, rows), text=text, goal_contact_count=7
+    )
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_prepare(campaign_id=campaign.pk)
+
+    messages = Message.objects.filter(campaign=campaign).order_by("id")
+    assert [m.phone for m in messages] == [r["phone"] for r in rows[:7]]
+    assert to_cents(sum(m.price for m in messages)) == campaign.estimated_cost
+    by_country = {m.country: m.unit_price for m in messages}
+    assert by_country["GB"] != by_country["IT"]
+    assert {m.parts for m in messages} == {campaign.estimated_parts // 7}
+    assert len({m.client_ref for m in messages}) == 7

@@ -1,10 +1,11 @@
 """The simulator's reports: due outcomes, signed and posted like a provider's.
 
 With `SIMULATOR_REPORT_URL` set (`make run` points it at the dashboard's own
-delivery-report endpoint) each batch is POSTed over HTTP; otherwise it is handed
-to the same receiving function the endpoint calls. Either way the batch is
-marked reported only when the receiver took it, so a failure sends it again
-(receiving is idempotent).
+delivery-report endpoint) each batch is POSTed over HTTP: the built-in
+simulator's to that URL, a simulator route's to its callback URL; otherwise it
+is handed to the same receiving function the endpoints call. Either way the
+batch is marked reported only when the receiver took it, so a failure sends it
+again (receiving is idempotent).
 """
 
 from __future__ import annotations
@@ -17,23 +18,35 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from messaging.callbacks import reports_receive
 from messaging.gateways.simulator.gateway import (
+    BUILTIN_KEY,
     SIGNATURE_HEADER,
     SimulatorGateway,
     sign,
 )
 from messaging.models import SimulatorSubmission
-from messaging.receipts import reports_receive
+from messaging.routes import route_spec
 
 LEASE = timedelta(seconds=60)
 
 
-def _deliver(body: bytes) -> None:
-    headers = {SIGNATURE_HEADER: sign(body), "Content-Type": "application/json"}
+def _deliver(gateway_key: str, body: bytes) -> None:
+    try:
+        spec = route_spec(gateway_key)
+    except KeyError:
+        return  # the route was deleted: nobody is left to report to
+    secret = SimulatorGateway(spec).settings.signingSecret or ""
+    headers = {
+        SIGNATURE_HEADER: sign(body, secret=secret),
+        "Content-Type": "application/json",
+    }
     url = settings.SIMULATOR_REPORT_URL
     if not url:
-        reports_receive(gateway_key=SimulatorGateway.key, body=body, headers=headers)
+        reports_receive(gateway_key=gateway_key, body=body, headers=headers)
         return
+    if gateway_key != BUILTIN_KEY:
+        url = spec.callback_url
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
@@ -46,6 +59,7 @@ def simulator_reports_send(*, limit: int = 5000) -> int:
     transaction and delivered outside it: the receiver writes to the same
     database, which SQLite would not allow while we held a write transaction.
     If delivery fails or the worker dies, the lease runs out and it goes again.
+    Each route's reports go in a body of their own, signed with its secret.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -54,26 +68,32 @@ def simulator_reports_send(*, limit: int = 5000) -> int:
         ).order_by("report_due_at")
         rows = list(
             due.select_for_update(skip_locked=True).values_list(
-                "id", "provider_id", "client_ref", "outcome"
+                "id", "provider_id", "client_ref", "outcome", "gateway"
             )[:limit]
         )
         ids = [row[0] for row in rows]
         SimulatorSubmission.objects.filter(id__in=ids).update(report_due_at=now + LEASE)
     if not rows:
         return 0
-    body = json.dumps(
-        {
-            "reports": [
-                {
-                    "messageId": provider_id,
-                    "reference": str(client_ref),
-                    "status": outcome,
-                    "errorCode": "" if outcome == "DELIVERED" else outcome,
-                }
-                for _id, provider_id, client_ref, outcome in rows
-            ]
-        }
-    ).encode()
-    _deliver(body)
-    SimulatorSubmission.objects.filter(id__in=ids).update(reported_at=timezone.now())
+    by_gateway: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_gateway.setdefault(row[4], []).append(row)
+    for gateway_key, group in by_gateway.items():
+        body = json.dumps(
+            {
+                "reports": [
+                    {
+                        "messageId": provider_id,
+                        "reference": str(client_ref),
+                        "status": outcome,
+                        "errorCode": "" if outcome == "DELIVERED" else outcome,
+                    }
+                    for _id, provider_id, client_ref, outcome, _gw in group
+                ]
+            }
+        ).encode()
+        _deliver(gateway_key, body)
+        SimulatorSubmission.objects.filter(id__in=[row[0] for row in group]).update(
+            reported_at=timezone.now()
+        )
     return len(rows)

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('campaigns', '0006_recurringcampaign'),
-        ('messaging', '0004_test_sends'),
+        ('messaging', '0011_h_smart_links'),
     ]
 
     operations = [

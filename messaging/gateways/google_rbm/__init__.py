@@ -1,0 +1,1 @@
+"""Google RCS Business Messaging: agent messages, events and replies."""

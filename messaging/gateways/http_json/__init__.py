@@ -1,0 +1,1 @@
+"""Generic JSON-over-HTTP SMS route, described by its settings."""

@@ -1,0 +1,1 @@
+"""Twilio route: Programmable Messaging REST API and its signed webhooks."""

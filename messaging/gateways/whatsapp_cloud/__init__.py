@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API (Meta): template messages, status webhooks, replies."""

@@ -1,0 +1,1 @@
+"""Local fake providers speaking their documented formats (pytest-httpserver)."""
