@@ -131,9 +131,13 @@ def canary_state(campaign: Campaign) -> str:
     return "HOLDING" if campaign.canary_hold_until else "SENDING"
 
 
-def _canary_counts(campaign_id: int) -> dict[str, int]:
+def _canary_counts(campaign: Campaign) -> dict[str, int]:
+    """The slice's messages by status, in the campaign's own channel: the SMS
+    fallbacks of the slice go with it but are not what the canary judges."""
     return dict(
-        Message.objects.filter(campaign_id=campaign_id, canary=True)
+        Message.objects.filter(
+            campaign_id=campaign.pk, canary=True, channel=campaign.channel
+        )
         .values_list("status")
         .annotate(n=Count("id"))
         .values_list("status", "n")
@@ -142,7 +146,7 @@ def _canary_counts(campaign_id: int) -> dict[str, int]:
 
 def canary_figures(campaign: Campaign) -> dict[str, Any]:
     """The slice's size, sent, failures and opt-outs, with its rates."""
-    counts = _canary_counts(campaign.pk)
+    counts = _canary_counts(campaign)
     size = sum(counts.values())
     queued = counts.get(MessageStatus.QUEUED, 0)
     unsent = queued + counts.get(MessageStatus.SKIPPED, 0)

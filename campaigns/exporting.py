@@ -24,6 +24,7 @@ _FIELDS = (
     "finished_at",
     "client_ref",
     "provider_id",
+    "channel",
 )
 
 
@@ -43,6 +44,7 @@ def messages_export_response(
         _("finished at"),
         _("our reference"),
         _("provider id"),
+        _("channel"),
     ]
     rows = (
         Message.objects.filter(campaign=campaign)

@@ -35,14 +35,6 @@ def price_summary(campaign: Campaign) -> dict:
     available = account.balance
     held = campaign.reserved_amount
     sufficient = campaign.simulation or available + held >= price
-    breakdown = {
-        channel.lower(): {"count": 0, "cost": Decimal("0")}
-        for channel in Channel.values
-    }
-    breakdown[campaign.channel.lower()] = {
-        "count": campaign.recipient_count or 0,
-        "cost": price,
-    }
     return {
         "id": campaign.pk,
         "campaignId": campaign.pk,
@@ -58,6 +50,27 @@ def price_summary(campaign: Campaign) -> dict:
         "creditAfter": to_cents(
             available + held - (0 if campaign.simulation else price)
         ),
-        "breakdown": breakdown,
+        "breakdown": price_breakdown(campaign),
         "byCountry": campaign.quote.get("byCountry", []),
     }
+
+
+def price_breakdown(campaign: Campaign) -> dict[str, dict]:
+    """The guide's `breakdown`: count and cost per channel (`sms`, `rcs`, `whatsapp`).
+
+    With SMS fallback, `sms` is the worst case (every recipient also gets the
+    SMS), which is what the price reserves.
+    """
+    breakdown = {
+        channel.lower(): {"count": 0, "cost": Decimal("0")}
+        for channel in Channel.values
+    }
+    channels = campaign.quote.get("channels") or {
+        campaign.channel.lower(): {
+            "count": campaign.recipient_count or 0,
+            "cost": str(campaign.estimated_cost or 0),
+        }
+    }
+    for name, figures in channels.items():
+        breakdown[name] = {"count": figures["count"], "cost": Decimal(figures["cost"])}
+    return breakdown

@@ -4,6 +4,10 @@ Counting is set-based SQL over the list (one aggregate, one GROUP BY). Only a
 personalized SMS needs each recipient's own text: its parts are counted in one
 streamed pass that reads only the placeholders' values, so a million recipients
 take seconds. Who may be messaged is the contacts app's rule (`sendable_contacts`).
+
+An RCS/WhatsApp campaign with SMS fallback is priced for the worst case: every
+recipient also gets the SMS. The price (and the reservation) is the sum of both
+channels' costs, each rounded to the cent, shown per channel (`channels`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext as _
 
+from accounts.errors import DomainError
 from accounts.money import to_cents
+from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
 from contacts.models import Contact, ContactStatus, NumberType
 from contacts.selectors import sendable_contacts, suppressed_q
@@ -75,10 +82,13 @@ class Quote:
     by_country: list[dict] = field(default_factory=list)
     parts_histogram: dict[str, int] = field(default_factory=dict)
     insights: dict = field(default_factory=dict)
+    # Per channel ("sms", "rcs", "whatsapp"): recipients, parts, cost (a string).
+    channels: dict[str, dict] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """The breakdowns for `Campaign.quote` (amounts as strings: JSON has no Decimal)."""
         return {
+            "channels": self.channels,
             "byCountry": self.by_country,
             "partsHistogram": self.parts_histogram,
             "insights": self.insights,
@@ -203,6 +213,19 @@ def quote_calculate(campaign: Campaign) -> Quote:
         }
         for country, n in countries
     ]
+    channels = {
+        campaign.channel.lower(): {
+            "count": recipients_count,
+            "parts": parts,
+            "cost": str(cost),
+        }
+    }
+    if has_fallback(campaign):
+        by_country = dict(
+            chosen.order_by().values_list("country").annotate(n=Count("id"))
+        )
+        sms = _fallback_quote(campaign, chosen, by_country)
+        channels["sms"] = sms
     unit_prices = {book.unit_price(country) for country, _n in countries}
     unit_price = (
         unit_prices.pop()
@@ -211,6 +234,7 @@ def quote_calculate(campaign: Campaign) -> Quote:
         if parts
         else book.unit_price("")
     )
+    cost = sum((Decimal(c["cost"]) for c in channels.values()), Decimal("0"))
     return Quote(
         total=counts["total"],
         last_contact_id=counts["last_contact_id"],
@@ -229,11 +253,57 @@ def quote_calculate(campaign: Campaign) -> Quote:
         by_country=by_country_rows,
         parts_histogram={str(k): v for k, v in sorted(histogram.items())},
         insights=insights,
+        channels=channels,
     )
 
 
+def has_fallback(campaign: Campaign) -> bool:
+    """Whether a recipient the campaign's RCS/WhatsApp cannot reach gets an SMS."""
+    return campaign.fallback and campaign.channel != Channel.SMS
+
+
+def fallback_text(campaign: Campaign) -> str:
+    """The SMS of the fallback: its own text, else the message text."""
+    return campaign.fallback_text.strip() or campaign.text.strip()
+
+
+def _fallback_quote(
+    campaign: Campaign, chosen: QuerySet[Contact], by_country: dict[str, int]
+) -> dict:
+    """The worst case of the fallback: every recipient also gets the SMS."""
+    text = fallback_text(campaign)
+    if not text:
+        raise DomainError(
+            {
+                "fallback_text": _(
+                    "Write the SMS that recipients who cannot receive %(channel)s get."
+                )
+                % {"channel": campaign.get_channel_display()}
+            },
+            code=CampaignErrorCode.MESSAGE_REQUIRED,
+        )
+    if placeholders(text):
+        tally, _alternatives, _histogram, _encoding = _personalized_parts(
+            campaign, chosen, {}, text=text
+        )
+    else:
+        n = segments.analyze(text, unicode=campaign.unicode).parts
+        tally = _Tally(Counter({c: count * n for c, count in by_country.items()}))
+    parts = sum(tally.parts_by_country.values())
+    book = PriceBook(channel=Channel.SMS, volume=parts)
+    return {
+        "count": sum(by_country.values()),
+        "parts": parts,
+        "cost": str(to_cents(tally.cost(book))),
+    }
+
+
 def _personalized_parts(
-    campaign: Campaign, chosen: QuerySet[Contact], insights: dict
+    campaign: Campaign,
+    chosen: QuerySet[Contact],
+    insights: dict,
+    *,
+    text: str | None = None,
 ) -> tuple[_Tally, dict[str, _Tally], Counter, str]:
     """Count each recipient's parts; also as they would be with the one-click fixes.
 
@@ -241,9 +311,10 @@ def _personalized_parts(
     values, "lookalikes" replaced in the template) when they would change anything,
     the histogram of parts per recipient and the encoding ("MIXED" when both occur).
     Rendering each message and counting it exactly (`segments.parts`) costs about
-    two microseconds, so the pass is bound by reading the rows.
+    two microseconds, so the pass is bound by reading the rows. `text` is the
+    campaign's own unless given (the fallback SMS).
     """
-    text, unicode = campaign.text, campaign.unicode
+    text, unicode = campaign.text if text is None else text, campaign.unicode
     forced = "UCS-2" if unicode else None
     fixed_text = segments.replace_lookalikes(text)
     static_gsm = segments.is_gsm7("".join(pieces(text)[::2]))
@@ -373,21 +444,24 @@ def campaign_template(campaign: Campaign) -> TemplateSend | None:
 
 
 def recipient_messages(
-    campaign: Campaign, chosen: QuerySet[Contact]
+    campaign: Campaign, chosen: QuerySet[Contact], *, fallback: bool = False
 ) -> Iterator[tuple[int, str, str, str, int, str, dict | None]]:
     """(contact id, phone, country, text, parts, encoding, payload) per recipient.
 
     The same rendering and counting as the quote's personalized pass, so what is
     sent, and what it costs, is what was priced. A WhatsApp template's payload
-    carries this recipient's parameters, read from the mapped columns.
+    carries this recipient's parameters, read from the mapped columns. With
+    `fallback`, the SMS of the fallback instead of the campaign's message.
     """
-    text, unicode = campaign.text, campaign.unicode
+    text = fallback_text(campaign) if fallback else campaign.text
+    channel = Channel.SMS if fallback else campaign.channel
+    unicode = campaign.unicode
     forced = "UCS-2" if unicode else None
-    template = campaign_template(campaign)
+    template = None if fallback else campaign_template(campaign)
     if template is not None:
         names = template.columns
     else:
-        names = placeholders(text) if campaign.channel == Channel.SMS else []
+        names = placeholders(text) if channel == Channel.SMS else []
     rows = _field_rows(campaign, chosen, names, leading=("id", "phone"))
     for contact_id, phone, country, *fields in rows.order_by("id").iterator(
         chunk_size=5000
@@ -400,7 +474,7 @@ def recipient_messages(
         if campaign.transliterate_fields:
             values = {k: segments.transliterate(v or "") for k, v in values.items()}
         message = render(text, values) if names else text
-        if campaign.channel != Channel.SMS:
+        if channel != Channel.SMS:
             yield contact_id, phone, country, message, 1, "", None
             continue
         n = segments.parts(message, forced)

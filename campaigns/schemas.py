@@ -28,8 +28,9 @@ from accounts.money import to_cents
 from campaigns.canary import canary_state
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import Campaign
+from campaigns.pricing import price_breakdown
 from campaigns.services import CampaignSettings
-from campaigns.stats import CampaignStats
+from campaigns.stats import CampaignStats, Counts
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
 from messaging.links import link_stats
@@ -200,6 +201,11 @@ class CountryCost(Schema):
     cost: Decimal = Field(description="Exact: the bill rounds its total once")
 
 
+class ChannelCost(Schema):
+    count: int
+    cost: Decimal
+
+
 class CalculateOut(Schema):
     id: int
     status: str
@@ -238,11 +244,10 @@ class CalculateOut(Schema):
     byCountry: list[CountryCost]
     partsHistogram: dict[str, int]
     insights: dict
-
-
-class ChannelCost(Schema):
-    count: int
-    cost: Decimal
+    breakdown: dict[str, ChannelCost] = Field(
+        description="Recipients and cost per channel (sms, rcs, whatsapp); with SMS "
+        "fallback, sms is the worst case: every recipient also gets the SMS"
+    )
 
 
 class PriceOut(Schema):
@@ -479,6 +484,7 @@ def calculation_out(campaign: Campaign) -> dict[str, Any]:
         "byCountry": quote["byCountry"],
         "partsHistogram": quote["partsHistogram"],
         "insights": insights_out(quote["insights"]),
+        "breakdown": price_breakdown(campaign),
     }
 
 
@@ -514,14 +520,30 @@ def confirmation_out(campaign: Campaign, *, warning: str) -> dict[str, Any]:
     }
 
 
+class ChannelStatsOut(Schema):
+    totalMessages: int
+    sent: int
+    delivered: int
+    failed: int
+    pending: int
+    awaitingReport: int
+    skipped: int
+    canceled: int
+
+
 class StatsOut(Schema):
-    """The guide's statistics (rates are fractions of `sent`)."""
+    """The guide's statistics (rates are fractions of `sent`), counted in messages:
+    with SMS fallback a recipient may have two, split in `channels`."""
 
     campaignId: int
     name: str
     status: str
     simulation: bool
-    totalMessages: int
+    totalMessages: int = Field(description="Messages, every channel together")
+    totalRecipients: int = Field(
+        description="Messages in the campaign's own channel: one per recipient"
+    )
+    fallbacks: int = Field(description="SMS sent instead of RCS/WhatsApp")
     sent: int
     delivered: int
     failed: int
@@ -536,6 +558,9 @@ class StatsOut(Schema):
     completedAt: datetime | None
     cost: Decimal
     currency: str
+    channels: dict[str, ChannelStatsOut] = Field(
+        description="The same counts per channel (sms, rcs, whatsapp)"
+    )
     byRoute: dict[str, int] = Field(
         description="Messages handed to each route, by route key (`simulator`, "
         "`r<id>` of /gateways): more than one after a failover"
@@ -578,6 +603,10 @@ class Uc006StatsPage(Schema):
 class MessageOut(Schema):
     id: int
     phoneNumber: str
+    channel: str
+    fallbackOf: int | None = Field(
+        description="The RCS/WhatsApp message this SMS replaces"
+    )
     status: str
     parts: int
     price: Decimal
@@ -598,6 +627,19 @@ class MessagesPage(Schema):
     nextCursor: str | None
 
 
+def _counts_out(counts: Counts) -> dict[str, int]:
+    return {
+        "totalMessages": counts.total,
+        "sent": counts.sent,
+        "delivered": counts.delivered,
+        "failed": counts.failed,
+        "pending": counts.pending,
+        "awaitingReport": counts.awaiting,
+        "skipped": counts.skipped,
+        "canceled": counts.canceled,
+    }
+
+
 def stats_out(stats: CampaignStats) -> dict[str, Any]:
     campaign = stats.campaign
     links = link_stats(campaign.pk)
@@ -606,14 +648,9 @@ def stats_out(stats: CampaignStats) -> dict[str, Any]:
         "name": campaign.name,
         "status": campaign.status,
         "simulation": campaign.simulation,
-        "totalMessages": stats.total,
-        "sent": stats.sent,
-        "delivered": stats.delivered,
-        "failed": stats.failed,
-        "pending": stats.pending,
-        "awaitingReport": stats.awaiting,
-        "skipped": stats.skipped,
-        "canceled": stats.canceled,
+        **_counts_out(stats),
+        "totalRecipients": stats.recipients,
+        "fallbacks": stats.fallbacks,
         "deliveryRate": round(stats.rate(stats.delivered), 4),
         "failureRate": round(stats.rate(stats.failed), 4),
         "startTime": campaign.started_at,
@@ -621,6 +658,10 @@ def stats_out(stats: CampaignStats) -> dict[str, Any]:
         "completedAt": campaign.completed_at,
         "cost": to_cents(stats.cost),
         "currency": campaign.account.currency,
+        "channels": {
+            channel.lower(): _counts_out(counts)
+            for channel, counts in stats.channels.items()
+        },
         "byRoute": stats.by_route,
         "clicks": links["clicks"],
         "uniqueClicks": links["unique"],
@@ -657,6 +698,8 @@ def message_out(message: Message, *, clicked: datetime | None = None) -> dict[st
     return {
         "id": message.pk,
         "phoneNumber": message.phone,
+        "channel": message.channel,
+        "fallbackOf": message.fallback_of,
         "status": message.status,
         "parts": message.parts,
         "price": message.price,

@@ -10,6 +10,13 @@
    (or the report timeout passed), capturing the price of what was submitted and
    releasing the rest in the same transaction as the status change, so a retry
    can never settle twice: captured + released == reserved, to the cent.
+
+With SMS fallback (an RCS/WhatsApp campaign with `fallback`), preparing also
+renders and prices each recipient's SMS as a draft (`messaging.fallback`); a
+recipient whose message fails, or has no final report after `FALLBACK_WAIT`
+seconds (beat checks), gets it queued in the campaign's own lanes. The campaign
+completes only once no fallback can be made any more, and captures each
+channel's submitted messages on its own ledger row.
 """
 
 from __future__ import annotations
@@ -39,23 +46,28 @@ from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.canary import canary_select, resume_values
 from campaigns.models import Campaign
-from campaigns.quotes import campaign_template, recipient_messages, recipients
+from campaigns.quotes import (
+    campaign_template,
+    has_fallback,
+    recipient_messages,
+    recipients,
+)
 from campaigns.selectors import campaign_get
 from campaigns.services import as_sent, campaign_cancel
 from campaigns.speed import campaign_rate
 from campaigns.states import Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from campaigns.windows import claim_filter, zones_count
-from messaging import dispatch, ratelimit, segments
+from messaging import dispatch, fallback, ratelimit, segments
 from messaging.failover import route_failure_record
 from messaging.gateways.base import GatewayThrottled, GatewayUnavailable
 from messaging.gateways.kinds import adapter_for
 from messaging.links import LinkWriter, links_template
-from messaging.models import SUBMITTED, Channel, Message, MessageStatus
+from messaging.models import SUBMITTED, Channel, FallbackDraft, Message, MessageStatus
 from messaging.personalization import placeholders
 from messaging.pricing import PriceBook
 from messaging.routes import route_long_lived, route_rate, route_resolve
-from messaging.tallies import tallies_apply, tallies_for
+from messaging.tallies import tallies_apply, tallies_by_channel
 from messaging.zones import carrier_for, zone_for
 
 logger = logging.getLogger(__name__)
@@ -88,15 +100,36 @@ _COLUMNS = (
 )
 
 
+_DRAFT_COLUMNS = (
+    "campaign_id",
+    "phone",
+    "sender",
+    "text",
+    "parts",
+    "encoding",
+    "unit_price",
+    "price",
+    "gateway",
+)
+# LANE_IDLE without a batch, a sending campaign with fallbacks queued gets lanes.
+LANE_IDLE = timedelta(seconds=5)
+
+
+def _chosen(campaign: Campaign):
+    """The confirmed recipients: rows added to the list after the quote are not."""
+    chosen = recipients(campaign)
+    if campaign.last_contact_id is not None:
+        chosen = chosen.filter(id__lte=campaign.last_contact_id)
+    return chosen
+
+
 def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
     """The campaign's messages as rows of `_COLUMNS`, in contact order.
 
     Counts the recipients' time zones into `zones` as it goes; the operator is
     looked up only for a canary, whose slice is spread over operators.
     """
-    chosen = recipients(campaign)
-    if campaign.last_contact_id is not None:
-        chosen = chosen.filter(id__lte=campaign.last_contact_id)
+    chosen = _chosen(campaign)
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     prices: dict[str, Decimal] = {}
     now = timezone.now()
@@ -153,7 +186,49 @@ def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
     writer.flush()
 
 
-def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
+def fallback_gateway(campaign: Campaign) -> str:
+    """The route the campaign's fallback SMS are queued for: the account's SMS
+    route now. Each batch resolves the SMS route again and names it on what it
+    claims (failover), so this is only where they would go; no enabled SMS route
+    yet leaves it empty, and the batches wait for one."""
+    try:
+        return route_resolve(account_id=campaign.account_id, channel=Channel.SMS).key
+    except GatewayUnavailable:
+        return ""
+
+
+def _draft_rows(campaign: Campaign) -> Iterator[tuple]:
+    """Each recipient's fallback SMS as rows of `_DRAFT_COLUMNS`, priced like the
+    quote's worst case (the SMS volume of every recipient)."""
+    volume = campaign.quote.get("channels", {}).get("sms", {}).get("parts", 0)
+    book = PriceBook(channel=Channel.SMS, volume=volume)
+    prices: dict[str, Decimal] = {}
+    gateway = fallback_gateway(campaign)
+    for _contact, phone, country, text, parts, encoding, _payload in recipient_messages(
+        campaign, _chosen(campaign), fallback=True
+    ):
+        unit = prices.get(country)
+        if unit is None:
+            unit = prices[country] = book.unit_price(country)
+        yield (
+            campaign.pk,
+            phone,
+            campaign.sender,
+            text,
+            parts,
+            encoding,
+            unit,
+            unit * parts,
+            gateway,
+        )
+
+
+def _write(
+    rows: Iterator[tuple],
+    *,
+    model: type = Message,
+    columns: tuple[str, ...] = _COLUMNS,
+) -> tuple[int, Decimal]:
     """Insert the rows (COPY on PostgreSQL, batched INSERTs elsewhere); count, total.
 
     Rows are read a chunk at a time and each chunk is copied before the next is
@@ -161,18 +236,26 @@ def _write(rows: Iterator[tuple]) -> tuple[int, Decimal]:
     fetch while a COPY is open.
     """
     count, total = 0, Decimal("0")
+    price_at = columns.index("price")
+    payload_at = columns.index("payload") if "payload" in columns else None
     while chunk := list(itertools.islice(rows, 5000)):
         count += len(chunk)
-        total += sum((row[11] for row in chunk), Decimal("0"))
+        total += sum((row[price_at] for row in chunk), Decimal("0"))
         if connection.vendor == "postgresql":
-            sql = f"COPY messaging_message ({', '.join(_COLUMNS)}) FROM STDIN"
+            table = model._meta.db_table
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
             with connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in chunk:  # the payload (last) as JSON text, NULL if none
-                    payload = None if row[-1] is None else json.dumps(row[-1])
-                    copy.write_row((*row[:-1], payload))
+                for row in chunk:
+                    if payload_at is not None:  # as JSON text, NULL if none
+                        row = list(row)
+                        payload = row[payload_at]
+                        row[payload_at] = (
+                            None if payload is None else json.dumps(payload)
+                        )
+                    copy.write_row(row)
         else:
-            Message.objects.bulk_create(
-                Message(**dict(zip(_COLUMNS, row, strict=True))) for row in chunk
+            model.objects.bulk_create(
+                model(**dict(zip(columns, row, strict=True))) for row in chunk
             )
     return count, total
 
@@ -202,9 +285,7 @@ def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
     ones the quote counted, computed once; prices are joined per country from the
     same price book, so nothing about a recipient needs Python.
     """
-    chosen = recipients(campaign)
-    if campaign.last_contact_id is not None:
-        chosen = chosen.filter(id__lte=campaign.last_contact_id)
+    chosen = _chosen(campaign)
     book = PriceBook(channel=campaign.channel, volume=campaign.estimated_parts or 0)
     countries = list(chosen.order_by().values_list("country", flat=True).distinct())
     units = [book.unit_price(country) for country in countries]
@@ -254,9 +335,11 @@ def campaign_prepare(*, campaign_id: int) -> bool:
 
     The conditional UPDATE of `recipients_frozen_at` holds the campaign row until
     the messages are committed, so a second worker waits and then finds it done.
-    If the list changed since the quote so that the messages cost more than was
-    reserved, the difference is reserved too; without credit for it nothing is
-    kept, the campaign is canceled with the reason, and nothing is sent.
+    With fallback, each recipient's SMS draft is written too, rendered per
+    recipient whichever way the messages were (`_insert_uniform` or rows). If the list changed
+    since the quote so that the messages (and drafts: the worst case) cost more
+    than was reserved, the difference is reserved too; without credit for it
+    nothing is kept, the campaign is canceled with the reason, and nothing is sent.
     """
     with transaction.atomic():
         won = Campaign.objects.filter(
@@ -275,11 +358,19 @@ def campaign_prepare(*, campaign_id: int) -> bool:
             count, total = _insert_uniform(campaign, *uniform)
         else:
             count, total = _write(_message_rows(campaign, zones))
-        tallies_apply(Counter({(campaign.pk, MessageStatus.QUEUED): count}))
+        tallies_apply(
+            Counter({(campaign.pk, campaign.channel, MessageStatus.QUEUED): count})
+        )
         Campaign.objects.filter(pk=campaign.pk).update(zone_counts=zones_count(zones))
         if campaign.canary:
             canary_select(campaign)
-        extra = to_cents(total) - campaign.reserved_amount
+        worst = to_cents(total)
+        if has_fallback(campaign):
+            _drafts, sms_total = _write(
+                _draft_rows(campaign), model=FallbackDraft, columns=_DRAFT_COLUMNS
+            )
+            worst += to_cents(sms_total)
+        extra = worst - campaign.reserved_amount
         if campaign.simulation or extra <= 0:
             return True
         try:
@@ -372,39 +463,59 @@ def campaign_send_batch(*, campaign_id: int) -> int:
 
     The route is resolved for each batch (the account's default, or the next one
     when failover demoted it) and named on the batch's messages and on the
-    campaign. Returns 0 when the campaign is not sending (paused, stopped) or
-    nothing is left to claim: the caller then stops its lane. Raises `Throttled`
-    when the route's rate limit (shared by every worker) has no room for the
-    batch yet, or the provider itself said to slow down; `GatewayUnavailable`
-    (the claim handed back, counted towards the route's demotion) for a retry.
+    campaign. An RCS/WhatsApp campaign with fallback then claims a batch of its
+    queued fallback SMS too, through the account's SMS route: one channel per
+    claim and submission, never mixed. Returns 0 when the campaign is not
+    sending (paused, stopped) or nothing is left to claim: the caller then stops
+    its lane. Raises `Throttled` when a route's rate limit (shared by every
+    worker) has no room for the batch yet, or the provider itself said to slow
+    down; `GatewayUnavailable` (the claim handed back, counted towards the
+    route's demotion) for a retry.
     """
     campaign = Campaign.objects.only(*_SENDING_FIELDS).get(pk=campaign_id)
     if campaign.status != Status.SENDING:
         return 0
-    route = route_resolve(account_id=campaign.account_id, channel=campaign.channel)
+    size = batch_size(campaign)
+    claimed = _channel_batch(campaign, campaign.channel, size)
+    if campaign.fallback and campaign.channel != Channel.SMS:
+        claimed += _channel_batch(campaign, Channel.SMS, size)
+    if claimed < size:
+        campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
+    return claimed
+
+
+def _channel_batch(campaign: Campaign, channel: str, size: int) -> int:
+    """One claim of the campaign's queued `channel` messages through the account's
+    route for that channel, submitted and recorded; how many were claimed.
+
+    The campaign's `gateway` follows its own channel's route only; its fallback
+    SMS go through the SMS route without changing it.
+    """
+    route = route_resolve(account_id=campaign.account_id, channel=channel)
+    own = channel == campaign.channel
+    only = Q(channel=channel)
     if route_long_lived(route):
         # Its own process (an SMPP bind) claims and sends these messages: hand
         # them to it by naming the route on them, then only watch for the end.
-        dispatch.messages_route(campaign_id=campaign_id, gateway=route.key)
-        if campaign.gateway != route.key:
-            Campaign.objects.filter(pk=campaign_id).update(gateway=route.key)
-        campaign_try_complete(campaign_id=campaign_id)
+        dispatch.messages_route(campaign_id=campaign.pk, gateway=route.key, only=only)
+        if own and campaign.gateway != route.key:
+            Campaign.objects.filter(pk=campaign.pk).update(gateway=route.key)
         return 0
+    window = claim_filter(campaign)
     claim = dispatch.messages_claim(
-        campaign_id=campaign_id,
-        size=batch_size(campaign),
+        campaign_id=campaign.pk,
+        size=size,
         gateway=route.key,
-        only=claim_filter(campaign),
+        only=only if window is None else only & window,
     )
     if not claim:
-        campaign_try_complete(campaign_id=campaign_id)
         return 0
-    Campaign.objects.filter(pk=campaign_id).update(last_batch_at=timezone.now())
-    if campaign.gateway != route.key:  # failover moved it, or it started without one
-        Campaign.objects.filter(pk=campaign_id).update(gateway=route.key)
+    Campaign.objects.filter(pk=campaign.pk).update(last_batch_at=timezone.now())
+    if own and campaign.gateway != route.key:  # failover moved it, or no route yet
+        Campaign.objects.filter(pk=campaign.pk).update(gateway=route.key)
     # The campaign's own pace first (messages), then the route's (SMS parts).
     wait = ratelimit.acquire(
-        key=f"campaign:{campaign_id}",
+        key=f"campaign:{campaign.pk}",
         tokens=len(claim.ids),
         rate=campaign_rate(campaign),
     ) or ratelimit.acquire(
@@ -424,54 +535,98 @@ def campaign_send_batch(*, campaign_id: int) -> int:
     except GatewayUnavailable:
         route_failure_record(route.key)
         raise
-    if len(claim.ids) < batch_size(campaign):
-        campaign_try_complete(campaign_id=campaign_id)  # the queue ran dry
     return len(claim.ids)
 
 
 def _settle(campaign: Campaign) -> dict:
-    """The final money: capture what was submitted, release the rest of the hold."""
+    """The final money: capture what was submitted, release the rest of the hold.
+
+    Each channel's submitted messages are rounded to the cent on their own; a
+    campaign with fallback captures each channel on its own ledger row
+    (`campaign:N:whatsapp`, `campaign:N:sms`), so the split is in the ledger.
+    Never more than the reservation is captured.
+    """
     if campaign.simulation:
         return {"reserved_amount": Decimal("0"), "captured_amount": Decimal("0")}
-    submitted = Message.objects.filter(
-        campaign_id=campaign.pk, status__in=SUBMITTED
-    ).aggregate(total=Sum("price"))["total"] or Decimal("0")
-    capture = min(to_cents(submitted), campaign.reserved_amount)
-    release = campaign.reserved_amount - capture
+    by_channel = dict(
+        Message.objects.filter(campaign_id=campaign.pk, status__in=SUBMITTED)
+        .values_list("channel")
+        .annotate(total=Sum("price"))
+        .order_by()
+    )
+    # The campaign's own channel first, so a shortfall (none expected) hits the SMS.
+    order = sorted(by_channel, key=lambda channel: channel != campaign.channel)
     account = Account(pk=campaign.account_id)
-    if capture > 0:
-        credit_capture(account=account, amount=capture, reference=campaign.reference)
-    if release > 0:
-        credit_release(account=account, amount=release, reference=campaign.reference)
-    return {"reserved_amount": Decimal("0"), "captured_amount": capture}
+    left = campaign.reserved_amount
+    for channel in order:
+        amount = min(to_cents(by_channel[channel]), left)
+        if amount <= 0:
+            continue
+        left -= amount
+        reference = campaign.reference
+        if has_fallback(campaign):
+            reference = f"{campaign.reference}:{channel.lower()}"
+        credit_capture(account=account, amount=amount, reference=reference)
+    if left > 0:
+        credit_release(account=account, amount=left, reference=campaign.reference)
+    return {
+        "reserved_amount": Decimal("0"),
+        "captured_amount": campaign.reserved_amount - left,
+    }
+
+
+def _waiting(campaign: Campaign) -> bool:
+    """Whether a message is still queued, awaited or may still fall back.
+
+    A stopped campaign waits only for its queue (in flight). With fallback, an
+    RCS/WhatsApp message whose SMS was made is not waited for: its late report
+    is still recorded, after completion too.
+    """
+    counts = tallies_by_channel(campaign.pk)
+    if any(c.get(MessageStatus.QUEUED, 0) for c in counts.values()):
+        return True
+    if campaign.stop_requested_at:
+        return False
+    if not has_fallback(campaign):
+        return any(c.get(MessageStatus.SUBMITTED, 0) for c in counts.values())
+    sms = counts.get(Channel.SMS, {})
+    return sms.get(MessageStatus.SUBMITTED, 0) > 0 or fallback.awaiting_fallback(
+        campaign.pk
+    )
 
 
 def campaign_try_complete(
     *, campaign_id: int, actor: AbstractBaseUser | None = None
 ) -> bool:
-    """COMPLETED once nothing waits: no message queued and none awaiting a report.
+    """COMPLETED once nothing waits: no message queued, none awaiting a report, none
+    that may still fall back to SMS.
 
     A stopped campaign completes as soon as nothing is queued; submitted messages
     older than `REPORT_TIMEOUT` are marked EXPIRED first. The status change and
-    the settlement share a transaction under the account lock.
+    the settlement share a transaction under the account lock. Its fallback
+    drafts are discarded first in that transaction, which waits for a fallback
+    being made meanwhile; the check is then repeated, so an SMS queued at the
+    last moment keeps the campaign sending.
     """
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.status not in {Status.SENDING, Status.PAUSED}:
         return False
     if campaign.status == Status.PAUSED and not campaign.stop_requested_at:
         return False
-    counts = tallies_for(campaign_id)
-    if counts.get(MessageStatus.QUEUED, 0) > 0:
+    counts = tallies_by_channel(campaign_id).values()
+    if any(c.get(MessageStatus.QUEUED, 0) for c in counts):
         return False
-    if counts.get(MessageStatus.SUBMITTED, 0) > 0 and not campaign.stop_requested_at:
+    if _waiting(campaign):
         deadline = timezone.now() - timedelta(seconds=settings.REPORT_TIMEOUT)
         dispatch.messages_expire(campaign_id=campaign_id, before=deadline)
-        if tallies_for(campaign_id).get(MessageStatus.SUBMITTED, 0) > 0:
+        if _waiting(campaign):
             return False
     with transaction.atomic():
+        fallback.fallback_discard(campaign_id)
         Account.objects.select_for_update().filter(pk=campaign.account_id).first()
         current = Campaign.objects.select_for_update().get(pk=campaign_id)
-        if current.status not in {Status.SENDING, Status.PAUSED}:
+        if current.status not in {Status.SENDING, Status.PAUSED} or _waiting(current):
+            transaction.set_rollback(True)  # keep the drafts: it goes on
             return False
         campaign_transition(
             campaign=current,
@@ -537,6 +692,7 @@ def campaign_stop(
         )
     else:
         raise InvalidTransition(current=campaign.status, target=Status.COMPLETED)
+    fallback.fallback_discard(pk)  # first: a fallback made meanwhile is canceled too
     dispatch.messages_cancel_queued(campaign_id=pk)
     campaign_try_complete(campaign_id=pk, actor=actor)
     campaign.refresh_from_db()
@@ -569,6 +725,33 @@ def campaigns_stalled() -> list[int]:
         if not route_long_lived(campaign.gateway)
         and dispatch.has_claimable(campaign.pk, claim_filter(campaign))
     ]
+
+
+def campaigns_falling_back() -> list[int]:
+    """Make the SMS of RCS/WhatsApp messages with no final report after
+    `FALLBACK_WAIT`; the sending campaigns that have SMS queued and no lane.
+
+    Beat opens lanes for those: a lane that ran dry ended, and fallbacks queued
+    later by reports or by this wait need one.
+    """
+    now = timezone.now()
+    before = now - timedelta(seconds=settings.FALLBACK_WAIT)
+    campaigns = (
+        Campaign.objects.filter(
+            status__in=[Status.SENDING, Status.PAUSED],
+            stop_requested_at__isnull=True,
+            fallback=True,
+        )
+        .exclude(channel=Channel.SMS)
+        .only("status", "last_batch_at")
+    )
+    idle = []
+    for campaign in campaigns[:100]:
+        fallback.fallbacks_overdue(campaign_id=campaign.pk, before=before)
+        quiet = not campaign.last_batch_at or campaign.last_batch_at < now - LANE_IDLE
+        if campaign.status == Status.SENDING and quiet:
+            idle.append(campaign.pk)
+    return [pk for pk in idle if dispatch.has_claimable(pk)]
 
 
 def campaigns_finishing() -> list[int]:

@@ -42,6 +42,7 @@ from campaigns.states import ACTIVE, EDITABLE, Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
 from messaging import segments
+from messaging.fallback import fallback_discard
 from messaging.links import links_template
 from messaging.models import Channel
 from messaging.whatsapp_templates import (
@@ -172,6 +173,20 @@ def _clean(
                 "text",
                 CampaignErrorCode.TEXT_TOO_LONG,
                 _("RCS and WhatsApp messages are limited to 1000 characters."),
+            )
+    sms_fallback = given.get("fallback_text") or ""
+    if sms_fallback:
+        info = segments.analyze(
+            sms_fallback,
+            unicode=bool(merged.get("unicode")),
+            max_parts=settings.SMS_MAX_PARTS,
+        )
+        if info.too_long:
+            refuse(
+                "fallback_text",
+                CampaignErrorCode.TEXT_TOO_LONG,
+                _("The SMS needs %(parts)d parts; the maximum is %(max)d.")
+                % {"parts": info.parts, "max": settings.SMS_MAX_PARTS},
             )
     if channel == Channel.WHATSAPP and {
         "channel",
@@ -587,4 +602,5 @@ def campaign_cancel(
                 reference=campaign.reference,
                 actor=actor,
             )
+        fallback_discard(campaign.pk)  # prepared for later: its SMS drafts go
     return campaign

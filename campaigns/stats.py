@@ -1,4 +1,11 @@
-"""Delivery statistics of a campaign, from its tallies: a few rows at any size."""
+"""Delivery statistics of a campaign, from its tallies: a few rows at any size.
+
+Every figure counts messages. A campaign with SMS fallback has two per recipient
+who fell back (the RCS/WhatsApp one and the SMS), so its totals are split by
+channel too (`channels`), and `fallbacks` says how many SMS were made;
+`recipients` is the number of messages in the campaign's own channel (one per
+recipient).
+"""
 
 from __future__ import annotations
 
@@ -10,24 +17,42 @@ from functools import cached_property
 from campaigns.forecast import remaining_forecast
 from campaigns.models import Campaign
 from campaigns.states import STARTED
+from messaging.models import Channel
 from messaging.models import MessageStatus as S
-from messaging.tallies import route_tallies_for, tallies_for
+from messaging.tallies import route_tallies_for, tallies_by_channel
 
 
 @dataclass(frozen=True)
-class CampaignStats:
-    campaign: Campaign
-    total: int
-    queued: int
-    sent: int  # left our servers: the route took or refused them (the guide)
-    awaiting: int  # taken by the route, no final report yet
-    delivered: int
-    undelivered: int  # reported undelivered or expired
-    rejected: int  # refused by the route at submission, or failed
-    skipped: int  # opted out after confirmation
-    canceled: int  # not sent because the campaign was stopped
-    # Messages handed to each route (route key -> count): the split after failover.
-    by_route: dict[str, int] = field(default_factory=dict)
+class Counts:
+    total: int = 0
+    queued: int = 0
+    sent: int = 0  # left our servers: the route took or refused them (the guide)
+    awaiting: int = 0  # taken by the route, no final report yet
+    delivered: int = 0
+    undelivered: int = 0  # reported undelivered or expired
+    rejected: int = 0  # refused by the route at submission, or failed
+    skipped: int = 0  # opted out after confirmation
+    canceled: int = 0  # not sent because the campaign was stopped
+
+    @classmethod
+    def of(cls, counts: dict[str, int]) -> Counts:
+        get = counts.get
+        return cls(
+            total=sum(counts.values()),
+            queued=get(S.QUEUED, 0),
+            sent=get(S.SUBMITTED, 0)
+            + get(S.DELIVERED, 0)
+            + get(S.UNDELIVERED, 0)
+            + get(S.EXPIRED, 0)
+            + get(S.REJECTED, 0)
+            + get(S.FAILED, 0),
+            awaiting=get(S.SUBMITTED, 0),
+            delivered=get(S.DELIVERED, 0),
+            undelivered=get(S.UNDELIVERED, 0) + get(S.EXPIRED, 0),
+            rejected=get(S.REJECTED, 0) + get(S.FAILED, 0),
+            skipped=get(S.SKIPPED, 0),
+            canceled=get(S.CANCELED, 0),
+        )
 
     @property
     def failed(self) -> int:
@@ -46,6 +71,29 @@ class CampaignStats:
     def rate(self, part: int) -> float:
         """`part` as a fraction of what was sent (0 before anything was)."""
         return part / self.sent if self.sent else 0.0
+
+
+@dataclass(frozen=True)
+class CampaignStats(Counts):
+    campaign: Campaign | None = None
+    # Channel ("SMS", "RCS", "WHATSAPP") -> its messages' counts.
+    channels: dict[str, Counts] = field(default_factory=dict)
+    # Messages handed to each route (route key -> count): the split after failover.
+    by_route: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def recipients(self) -> int:
+        """Messages in the campaign's own channel: one per recipient."""
+        own = self.channels.get(self.campaign.channel)
+        return own.total if own else 0
+
+    @property
+    def fallbacks(self) -> int:
+        """SMS made for recipients the campaign's RCS/WhatsApp could not reach."""
+        if self.campaign.channel == Channel.SMS:
+            return 0
+        sms = self.channels.get(Channel.SMS)
+        return sms.total if sms else 0
 
     @property
     def cost(self) -> Decimal:
@@ -68,23 +116,20 @@ class CampaignStats:
 
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
-    counts = tallies_for(campaign.pk)
-    get = counts.get
+    by_channel = tallies_by_channel(campaign.pk)
+    every: dict[str, int] = {}
+    for counts in by_channel.values():
+        for status, n in counts.items():
+            every[status] = every.get(status, 0) + n
+    total = Counts.of(every)
     return CampaignStats(
+        **{name: getattr(total, name) for name in Counts.__dataclass_fields__},
         campaign=campaign,
-        total=sum(counts.values()),
-        queued=get(S.QUEUED, 0),
-        sent=get(S.SUBMITTED, 0)
-        + get(S.DELIVERED, 0)
-        + get(S.UNDELIVERED, 0)
-        + get(S.EXPIRED, 0)
-        + get(S.REJECTED, 0)
-        + get(S.FAILED, 0),
-        awaiting=get(S.SUBMITTED, 0),
-        delivered=get(S.DELIVERED, 0),
-        undelivered=get(S.UNDELIVERED, 0) + get(S.EXPIRED, 0),
-        rejected=get(S.REJECTED, 0) + get(S.FAILED, 0),
-        skipped=get(S.SKIPPED, 0),
-        canceled=get(S.CANCELED, 0),
+        channels={
+            channel: Counts.of(counts)
+            for channel, counts in sorted(
+                by_channel.items(), key=lambda item: item[0] != campaign.channel
+            )
+        },
         by_route=route_tallies_for(campaign.pk),
     )

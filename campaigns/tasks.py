@@ -61,13 +61,16 @@ def send_batch_task(campaign_id: int) -> None:
 
 @shared_task(name="campaigns.tick", ignore_result=True)
 def tick_task() -> None:
-    """Beat, every few seconds: start what is due, revive stalled lanes, finish."""
+    """Beat, every few seconds: start what is due, revive stalled lanes, fall back
+    to SMS where RCS/WhatsApp did not report in time, finish."""
     for campaign_id in sending.campaigns_due():
         if sending.campaign_start(campaign_id=campaign_id):
             sending.lanes_open(campaign_id)
     for campaign_id in sending.campaigns_unstarted():
         start_task.delay(campaign_id)
     for campaign_id in sending.campaigns_stalled():
+        sending.lanes_open(campaign_id)
+    for campaign_id in sending.campaigns_falling_back():
         sending.lanes_open(campaign_id)
     for campaign_id in canary.canaries_watched():
         canary.canary_check(campaign_id=campaign_id, lanes_open=sending.lanes_open)

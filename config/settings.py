@@ -249,12 +249,17 @@ SEND_LANES = int(os.environ.get("SEND_LANES", 4))  # batches in flight per campa
 SEND_CLAIM_TIMEOUT = int(os.environ.get("SEND_CLAIM_TIMEOUT", 60))  # seconds
 REPORT_TIMEOUT = int(os.environ.get("REPORT_TIMEOUT", 48 * 3600))  # then EXPIRED
 REPORT_PARK_HOURS = int(os.environ.get("REPORT_PARK_HOURS", 48))
+# SMS fallback: an RCS/WhatsApp message with no final report this many seconds
+# after submission gets its SMS (messaging.fallback).
+FALLBACK_WAIT = int(os.environ.get("FALLBACK_WAIT", 600))
 
 # The simulator route: outcome mix, report delays (seconds), reproducible by seed.
 SIMULATOR_DELIVERED_RATE = float(os.environ.get("SIMULATOR_DELIVERED_RATE", 0.97))
 SIMULATOR_UNDELIVERED_RATE = float(os.environ.get("SIMULATOR_UNDELIVERED_RATE", 0.02))
 SIMULATOR_EXPIRED_RATE = float(os.environ.get("SIMULATOR_EXPIRED_RATE", 0.01))
 SIMULATOR_REJECT_RATE = float(os.environ.get("SIMULATOR_REJECT_RATE", 0.0))
+# Share of numbers the simulator calls not RCS/WhatsApp users (NOT_CAPABLE).
+SIMULATOR_NOT_CAPABLE_RATE = float(os.environ.get("SIMULATOR_NOT_CAPABLE_RATE", 0.0))
 SIMULATOR_MIN_DELAY = float(os.environ.get("SIMULATOR_MIN_DELAY", 2))
 SIMULATOR_MAX_DELAY = float(os.environ.get("SIMULATOR_MAX_DELAY", 30))
 SIMULATOR_SEED = os.environ.get("SIMULATOR_SEED", "megafono")

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from contacts.models import OptOut, OptOutSource
 from contacts.selectors import suppressed_q
+from messaging.fallback import FALLS_BACK, fallbacks_create
 from messaging.gateways.base import (
     OPTED_OUT,
     Gateway,
@@ -30,7 +31,7 @@ from messaging.gateways.base import (
     OutgoingMessage,
     SubmitResult,
 )
-from messaging.models import Message, MessageStatus
+from messaging.models import Channel, Message, MessageStatus
 from messaging.tallies import Deltas, route_tallies_add, tallies_apply
 from messaging.webhooks import message_events_record, message_events_record_where
 
@@ -52,8 +53,9 @@ def _claimable(campaign_id: int, only: Q | None = None) -> QuerySet[Message]:
     return rows if only is None else rows.filter(only)
 
 
-# The highest id this process claimed, per campaign: where its next claim starts.
-_watermarks: dict[int, int] = {}
+# The highest id this process claimed, per campaign and filter (a fallback
+# campaign claims its own channel and its SMS apart): where the next claim starts.
+_watermarks: dict[tuple[int, str], int] = {}
 
 
 def messages_claim(
@@ -75,7 +77,8 @@ def messages_claim(
     """
     token = uuid4()
     values = {"gateway": gateway} if gateway else {}
-    after = _watermarks.get(campaign_id, 0)
+    mark = (campaign_id, str(only))
+    after = _watermarks.get(mark, 0)
     with transaction.atomic():
         claimable = _claimable(campaign_id, only)
         locked = claimable.filter(id__gt=after).select_for_update(skip_locked=True)
@@ -87,7 +90,7 @@ def messages_claim(
             )
         if len(_watermarks) > 10_000:  # a worker that ran for months
             _watermarks.clear()
-        _watermarks[campaign_id] = max(ids) if len(ids) == size else 0
+        _watermarks[mark] = max(ids) if len(ids) == size else 0
         if ids:
             Message.objects.filter(id__in=ids, status=MessageStatus.QUEUED).update(
                 claim_token=token,
@@ -133,14 +136,15 @@ def messages_claim_route(*, gateway: str, size: int) -> Claim:
     return Claim(token=token, ids=ids)
 
 
-def messages_route(*, campaign_id: int, gateway: str) -> int:
-    """Name `gateway` on the campaign's queued, unclaimed messages; how many moved.
+def messages_route(*, campaign_id: int, gateway: str, only: Q | None = None) -> int:
+    """Name `gateway` on the campaign's queued, unclaimed messages (those matching
+    `only`: one channel's); how many moved.
 
     How a long-lived route's process (an SMPP bind, which claims by route) is
     handed a campaign: one UPDATE, repeated harmlessly by every batch task.
     """
     return (
-        _claimable(campaign_id)
+        _claimable(campaign_id, only)
         .exclude(gateway=gateway)
         .filter(claim_token__isnull=True)
         .update(gateway=gateway)
@@ -215,20 +219,20 @@ def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
     with transaction.atomic():
         skipped = list(
             claimed.filter(suppressed_q(account=account_id)).values_list(
-                "id", "campaign_id"
+                "id", "campaign_id", "channel"
             )
         )
         if skipped:
-            Message.objects.filter(id__in=[i for i, _c in skipped]).update(
+            Message.objects.filter(id__in=[i for i, _c, _ch in skipped]).update(
                 status=MessageStatus.SKIPPED, claim_token=None, finished_at=now
             )
             deltas: Deltas = Counter()
-            for _id, campaign_id in skipped:
-                deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
-                deltas[(campaign_id, MessageStatus.SKIPPED)] += 1
+            for _id, campaign_id, channel in skipped:
+                deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
+                deltas[(campaign_id, channel, MessageStatus.SKIPPED)] += 1
             tallies_apply(deltas)
             message_events_record(
-                account_ids=[account_id], message_ids=[i for i, _c in skipped]
+                account_ids=[account_id], message_ids=[i for i, _c, _ch in skipped]
             )
             outcome[MessageStatus.SKIPPED] += len(skipped)
     return outcome
@@ -240,8 +244,8 @@ def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
         claim_token=claim.token, status=MessageStatus.QUEUED
     )
     return [
-        OutgoingMessage(*row, payload=payload or {})
-        for *row, payload in claimed.order_by("id").values_list(
+        OutgoingMessage(*row, payload=payload or {}, channel=channel)
+        for *row, payload, channel in claimed.order_by("id").values_list(
             "id",
             "client_ref",
             "phone",
@@ -251,6 +255,7 @@ def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
             "encoding",
             "campaign_id",
             "payload",
+            "channel",
         )
     ]
 
@@ -267,7 +272,9 @@ def messages_record(
     `batch` may be any part of the claim (an SMPP bind records messages as their
     answers come in); only messages still queued under the claim's token move.
     A number the route says unsubscribed (`OPTED_OUT`) joins its account's
-    opt-outs in the same transaction, so later campaigns skip it.
+    opt-outs in the same transaction, so later campaigns skip it. A refused
+    RCS/WhatsApp message of a campaign with fallback gets its SMS in the same
+    transaction (`messaging.fallback`).
     """
     now = timezone.now()
     by_ref = {message.client_ref: message for message in batch}
@@ -290,34 +297,39 @@ def messages_record(
                 },
                 now=now,
             )
-            for _id, campaign_id, _a in rows:
-                deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
-                deltas[(campaign_id, MessageStatus.SUBMITTED)] += 1
+            for _id, campaign_id, _a, channel in rows:
+                deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
+                deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] += 1
             outcome[MessageStatus.SUBMITTED] += len(rows)
-            moved += [i for i, _c, _a in rows]
-            accounts.update(a for _i, _c, a in rows)
+            moved += [row[0] for row in rows]
+            accounts.update(row[2] for row in rows)
         groups: dict[tuple[str, str, str], list[int]] = {}
         for r in refused:
             status = MessageStatus.REJECTED if r.permanent else MessageStatus.FAILED
             key = (status, r.error_code[:40], r.error_reason[:300])
             groups.setdefault(key, []).append(by_ref[r.client_ref].id)
+        failed: list[int] = []
         for (status, code, reason), ids in groups.items():
             rows = list(
-                mine.filter(id__in=ids).values_list("id", "campaign_id", "account_id")
+                mine.filter(id__in=ids).values_list(
+                    "id", "campaign_id", "account_id", "channel"
+                )
             )
-            Message.objects.filter(id__in=[i for i, _c, _a in rows]).update(
+            Message.objects.filter(id__in=[row[0] for row in rows]).update(
                 status=status,
                 error_code=code,
                 error_reason=reason,
                 finished_at=now,
                 claim_token=None,
             )
-            for _id, campaign_id, _a in rows:
-                deltas[(campaign_id, MessageStatus.QUEUED)] -= 1
-                deltas[(campaign_id, status)] += 1
+            for message_id, campaign_id, _a, channel in rows:
+                deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
+                deltas[(campaign_id, channel, status)] += 1
+                if channel != Channel.SMS and status in FALLS_BACK:
+                    failed.append(message_id)
             outcome[status] += len(rows)
-            moved += [i for i, _c, _a in rows]
-            accounts.update(a for _i, _c, a in rows)
+            moved += [row[0] for row in rows]
+            accounts.update(row[2] for row in rows)
         unsubscribed = [
             by_ref[r.client_ref].id for r in refused if r.error_code == OPTED_OUT
         ]
@@ -334,23 +346,28 @@ def messages_record(
                 ignore_conflicts=True,
             )
         tallies_apply(deltas)
-        route_tallies_add(
-            gateway,
-            Counter(
-                {
-                    c: -n
-                    for (c, status), n in deltas.items()
-                    if status == MessageStatus.QUEUED
-                }
-            ),
-        )
+        handed: Counter[int] = Counter()
+        for (campaign_id, _channel, status), n in deltas.items():
+            if status == MessageStatus.QUEUED:
+                handed[campaign_id] -= n
+        route_tallies_add(gateway, handed)
         message_events_record(account_ids=accounts, message_ids=moved)
+        fallbacks_create(ids=failed)
     return outcome
+
+
+def _moved_by_channel(rows: QuerySet[Message], **values) -> Counter:
+    """UPDATE `rows` with `values`, one channel at a time; how many of each moved."""
+    moved: Counter = Counter()
+    for channel in Channel.values:
+        if count := rows.filter(channel=channel).update(**values):
+            moved[channel] = count
+    return moved
 
 
 def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
     """SUBMITTED with the route's ids, for the claimed rows still queued; their
-    (id, campaign id, account id).
+    (id, campaign id, account id, channel).
 
     On PostgreSQL one `UPDATE ... FROM unnest(ids, provider ids)`; `bulk_update`'s
     one-CASE-per-row statement cost more than the rest of a batch together.
@@ -365,7 +382,7 @@ def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
                     provider_id = v.provider_id
                 FROM unnest(%s::bigint[], %s::varchar[]) AS v (id, provider_id)
                 WHERE m.id = v.id AND m.claim_token = %s AND m.status = %s
-                RETURNING m.id, m.campaign_id, m.account_id
+                RETURNING m.id, m.campaign_id, m.account_id, m.channel
                 """,
                 [
                     MessageStatus.SUBMITTED,
@@ -380,14 +397,14 @@ def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
     rows = list(
         mine.filter(id__in=list(provider_ids))
         .select_for_update()
-        .values_list("id", "campaign_id", "account_id")
+        .values_list("id", "campaign_id", "account_id", "channel")
     )
     Message.objects.bulk_update(
-        [Message(id=i, provider_id=provider_ids[i]) for i, _c, _a in rows],
+        [Message(id=row[0], provider_id=provider_ids[row[0]]) for row in rows],
         ["provider_id"],
         batch_size=1000,
     )
-    Message.objects.filter(id__in=[i for i, _c, _a in rows]).update(
+    Message.objects.filter(id__in=[row[0] for row in rows]).update(
         status=MessageStatus.SUBMITTED, submitted_at=now, claim_token=None
     )
     return rows
@@ -402,48 +419,53 @@ def messages_cancel_queued(*, campaign_id: int, include_claimed: bool = False) -
             if include_claimed
             else _claimable(campaign_id)
         )
-        count = rows.update(
-            status=MessageStatus.CANCELED, finished_at=now, claim_token=None
+        moved = _moved_by_channel(
+            rows, status=MessageStatus.CANCELED, finished_at=now, claim_token=None
         )
-        if count:
-            tallies_apply(
-                Counter(
-                    {
-                        (campaign_id, MessageStatus.QUEUED): -count,
-                        (campaign_id, MessageStatus.CANCELED): count,
-                    }
-                )
-            )
+        deltas: Deltas = Counter()
+        for channel, count in moved.items():
+            deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= count
+            deltas[(campaign_id, channel, MessageStatus.CANCELED)] += count
+        tallies_apply(deltas)
+        if moved:
             canceled = Message.objects.filter(
                 campaign_id=campaign_id, status=MessageStatus.CANCELED, finished_at=now
             )
             message_events_record_where(messages=canceled)
-    return count
+    return sum(moved.values())
 
 
 def messages_expire(*, campaign_id: int, before) -> int:
-    """Submitted messages with no final report since `before` become EXPIRED."""
+    """Submitted messages with no final report since `before` become EXPIRED.
+
+    RCS/WhatsApp ones that have not fallen back yet do now (when the fallback
+    wait is longer than the report timeout).
+    """
     now = timezone.now()
     with transaction.atomic():
-        count = Message.objects.filter(
+        rows = Message.objects.filter(
             campaign_id=campaign_id,
             status=MessageStatus.SUBMITTED,
             submitted_at__lt=before,
-        ).update(
+        )
+        unreplaced = list(
+            rows.exclude(channel=Channel.SMS)
+            .filter(fallback_at__isnull=True)
+            .values_list("id", flat=True)
+        )
+        moved = _moved_by_channel(
+            rows,
             status=MessageStatus.EXPIRED,
             finished_at=now,
             error_code="NO_REPORT",
             error_reason="No delivery report in time",
         )
-        if count:
-            tallies_apply(
-                Counter(
-                    {
-                        (campaign_id, MessageStatus.SUBMITTED): -count,
-                        (campaign_id, MessageStatus.EXPIRED): count,
-                    }
-                )
-            )
+        deltas: Deltas = Counter()
+        for channel, count in moved.items():
+            deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] -= count
+            deltas[(campaign_id, channel, MessageStatus.EXPIRED)] += count
+        tallies_apply(deltas)
+        if moved:
             expired = Message.objects.filter(
                 campaign_id=campaign_id,
                 status=MessageStatus.EXPIRED,
@@ -451,4 +473,5 @@ def messages_expire(*, campaign_id: int, before) -> int:
                 error_code="NO_REPORT",
             )
             message_events_record_where(messages=expired)
-    return count
+        fallbacks_create(ids=unreplaced)
+    return sum(moved.values())

@@ -167,6 +167,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("sent"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # SMS fallback (`messaging.fallback`): on an RCS/WhatsApp message, when its SMS
+    # was made (it is never made twice); on that SMS, the message it replaces.
+    fallback_at = models.DateTimeField(_("fell back to SMS"), null=True, blank=True)
+    fallback_of = models.BigIntegerField(_("fallback of"), null=True, blank=True)
     # The recipient's IANA zone (`messaging.zones`), for send windows; its
     # original operator and whether it is in the canary slice.
     tz = models.CharField(_("time zone"), max_length=40, blank=True, default="")
@@ -199,6 +203,13 @@ class Message(models.Model):
                 condition=Q(status="SUBMITTED"),
                 name="message_awaiting_report",
             ),
+            # RCS/WhatsApp messages that may still need their SMS fallback.
+            models.Index(
+                fields=["campaign", "submitted_at"],
+                condition=Q(status="SUBMITTED", fallback_at__isnull=True)
+                & ~Q(channel="SMS"),
+                name="message_awaiting_fallback",
+            ),
             # A canary's slice is read on every tick: a few hundred rows.
             models.Index(
                 fields=["campaign", "status"],
@@ -207,8 +218,10 @@ class Message(models.Model):
             ),
         ]
         constraints = [
+            # One message per number and channel: a recipient of an RCS/WhatsApp
+            # campaign gets at most that message and one SMS fallback.
             models.UniqueConstraint(
-                fields=["campaign", "phone"],
+                fields=["campaign", "phone", "channel"],
                 condition=Q(campaign__isnull=False),
                 name="one_message_per_campaign_number",
             ),
@@ -236,17 +249,19 @@ class MessageTally(models.Model):
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="tallies"
     )
     status = models.CharField(max_length=12, choices=MessageStatus.choices)
+    # A campaign with SMS fallback has messages in two channels, counted apart.
+    channel = models.CharField(max_length=10, choices=Channel.choices)
     count = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "status"], name="one_tally_per_status"
+                fields=["campaign", "channel", "status"], name="one_tally_per_status"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.status}: {self.count}"
+        return f"{self.channel} {self.status}: {self.count}"
 
 
 class MessageTimeline(models.Model):
@@ -763,3 +778,37 @@ class TrackedLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.url or self.kind}"
+
+
+class FallbackDraft(models.Model):
+    """The SMS a recipient of an RCS/WhatsApp campaign gets if theirs cannot be delivered.
+
+    Rendered and priced with the campaign's own messages (the same personalization
+    and price list as the quote's worst case), so that falling back is one
+    `INSERT ... SELECT` in the transaction that records the failure, whatever the
+    text. A draft becomes a `Message` at most once; drafts are discarded when the
+    campaign stops or completes, after which nothing falls back.
+    """
+
+    # Indexed by the unique constraint, which leads with it.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    phone = models.CharField(max_length=16)
+    sender = models.CharField(max_length=15, blank=True)
+    text = models.TextField()
+    parts = models.PositiveSmallIntegerField(default=1)
+    encoding = models.CharField(max_length=8, blank=True)
+    unit_price = money_field()
+    price = money_field()
+    gateway = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "phone"], name="one_fallback_per_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:30]}"

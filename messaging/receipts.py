@@ -7,7 +7,9 @@ by our reference or the provider's id (any case: ids come back in another case
 from some routes), and moves each message at most forward: a final status never
 changes again, so a repeated or late report does nothing. A report that arrives
 before its submission is recorded waits and is tried again; after
-`REPORT_PARK_HOURS` it is dropped.
+`REPORT_PARK_HOURS` it is dropped. A failing report on an RCS/WhatsApp message
+of a campaign with fallback queues its SMS in the same transaction
+(`messaging.fallback`), so a repeated report cannot make a second.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.bulk import rows_insert
+from messaging.fallback import FALLS_BACK, fallbacks_create
 from messaging.gateways.base import Report
-from messaging.models import FINAL, DeliveryReport, Message, MessageStatus
+from messaging.models import FINAL, Channel, DeliveryReport, Message, MessageStatus
 from messaging.tallies import Deltas, tallies_apply
 from messaging.webhooks import message_events_record
 
@@ -137,6 +140,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                 "provider_id",
                 "status",
                 "campaign_id",
+                "channel",
                 "account_id",
             )
         }
@@ -158,6 +162,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                 chosen[message[0]] = report
 
         deltas: Deltas = Counter()
+        failed: list[int] = []
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         moved_ids: list[int] = []
         for message_id, report in chosen.items():
@@ -170,8 +175,10 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                 moved = moved.filter(status=MessageStatus.QUEUED)
             for message_id in ids:
                 row = messages[message_id]
-                deltas[(row[5], row[4])] -= 1
-                deltas[(row[5], status)] += 1
+                deltas[(row[5], row[6], row[4])] -= 1
+                deltas[(row[5], row[6], status)] += 1
+                if status in FALLS_BACK and row[6] != Channel.SMS:
+                    failed.append(message_id)
             values = {"status": status, "claim_token": None}
             if status in FINAL:
                 values.update(finished_at=now, error_code=code, error_reason=reason)
@@ -179,8 +186,9 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
             moved_ids += ids
         tallies_apply(deltas)
         message_events_record(
-            account_ids={messages[m][6] for m in moved_ids}, message_ids=moved_ids
+            account_ids={messages[m][7] for m in moved_ids}, message_ids=moved_ids
         )
+        fallbacks_create(ids=failed)
         DeliveryReport.objects.filter(id__in=applied + dropped).update(applied_at=now)
         DeliveryReport.objects.filter(id__in=waiting).update(retry_at=now + RETRY_AFTER)
     return {messages[m][5] for m in chosen if messages[m][5] is not None}

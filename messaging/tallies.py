@@ -1,37 +1,49 @@
-"""Per-campaign message counts by status, moved in the transactions that move messages."""
+"""Per-campaign message counts by channel and status, moved in the transactions that
+move messages."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from messaging.models import MessageTally, MessageTimeline, RouteTally
 
-# (campaign id, status) -> change in count
-Deltas = Counter[tuple[int, str]]
+# (campaign id, channel, status) -> change in count. The channel matters once a
+# campaign falls back to SMS: its messages are then in two channels.
+Deltas = Counter[tuple[int, str, str]]
 
 
 def tallies_apply(deltas: Deltas) -> None:
     """Add `deltas`; call inside the transaction that changed the messages.
 
-    One UPDATE (or INSERT) per campaign and status touched, however many messages
-    moved: a batch of 5,000 receipts for one campaign is a handful of statements.
+    One UPDATE (or INSERT) per campaign, channel and status touched, however many
+    messages moved: a batch of 5,000 receipts for one campaign is a handful of
+    statements. The timeline counts statuses over every channel.
     """
     minute = timezone.now().replace(second=0, microsecond=0)
-    for (campaign_id, status), change in sorted(deltas.items()):
+    reached: Counter = Counter()
+    for (campaign_id, channel, status), change in sorted(deltas.items()):
         if not change or campaign_id is None:
             continue
-        _add(MessageTally, change, campaign_id=campaign_id, status=status)
+        _add(
+            MessageTally,
+            change,
+            campaign_id=campaign_id,
+            channel=channel,
+            status=status,
+        )
         if change > 0:
-            _add(
-                MessageTimeline,
-                change,
-                campaign_id=campaign_id,
-                minute=minute,
-                status=status,
-            )
+            reached[(campaign_id, status)] += change
+    for (campaign_id, status), change in sorted(reached.items()):
+        _add(
+            MessageTimeline,
+            change,
+            campaign_id=campaign_id,
+            minute=minute,
+            status=status,
+        )
 
 
 def _add(model, change: int, **key) -> None:
@@ -44,12 +56,24 @@ def _add(model, change: int, **key) -> None:
 
 
 def tallies_for(campaign_id: int) -> dict[str, int]:
-    """The campaign's counts by status (a few rows, whatever its size)."""
+    """The campaign's counts by status, every channel together (a few rows)."""
     return dict(
-        MessageTally.objects.filter(campaign_id=campaign_id).values_list(
-            "status", "count"
-        )
+        MessageTally.objects.filter(campaign_id=campaign_id)
+        .values_list("status")
+        .annotate(n=Sum("count"))
+        .order_by()
     )
+
+
+def tallies_by_channel(campaign_id: int) -> dict[str, dict[str, int]]:
+    """The campaign's counts: channel -> status -> count."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = MessageTally.objects.filter(campaign_id=campaign_id).values_list(
+        "channel", "status", "count"
+    )
+    for channel, status, count in rows:
+        counts[channel][status] = count
+    return dict(counts)
 
 
 def timeline_for(campaign_id: int) -> list[tuple]:

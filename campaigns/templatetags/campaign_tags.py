@@ -6,6 +6,7 @@ from django import template
 
 from campaigns.recurrence import describe
 from campaigns.states import Status
+from messaging.models import Channel
 from messaging.pricing import estimated_duration
 
 register = template.Library()
@@ -16,6 +17,15 @@ def status_label(code: str) -> str:
     """The translated name of a status code, as history rows store bare codes."""
     try:
         return Status(code).label
+    except ValueError:
+        return code
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    """A channel's name ("WHATSAPP" -> "WhatsApp")."""
+    try:
+        return str(Channel(code).label)
     except ValueError:
         return code
 

@@ -38,6 +38,9 @@ class OutgoingMessage:
     # Channel-specific content: a WhatsApp template (`template`: name, language,
     # parameters), RCS suggestions. Empty for SMS.
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # SMS, RCS or WHATSAPP: a route that carries several (the simulator) needs it.
+    # Empty: the route's own channel.
+    channel: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """The simulator route: accepts messages like a provider, reports on them later.
 
-It rejects numbers phonenumbers calls invalid, records each client reference it
-accepts once (a resubmission gets the first answer back, as from an idempotent
-provider), and decides each outcome and report delay from a hash of the seed and
-the reference, so a run is reproducible. The mix is the route's own settings
+It answers NOT_CAPABLE for the share `notCapableRate` of numbers on RCS and
+WhatsApp messages (drawn per number and channel, so a number is or is not a
+"WhatsApp user" in every campaign; SMS always goes), rejects numbers phonenumbers
+calls invalid, records each client reference it accepts once (a resubmission gets
+the first answer back, as from an idempotent provider), and decides each outcome
+and report delay from a hash of the seed and the reference, so a run is
+reproducible. The mix is the route's own settings
 (`SimulatorSettings`); the built-in `simulator` route takes `SIMULATOR_*`. Its
 reports travel the same path as a real provider's: a signed JSON body, posted
 to the route's callback and read by `parse_callback` (see `reporting`).
@@ -59,8 +62,9 @@ def _rate(setting: str):
 class SimulatorSettings(BaseModel):
     """A simulator route's outcome mix; omitted values follow `SIMULATOR_*`.
 
-    `notCapableRate` is the share of numbers (by number, so a number is always
-    answered alike) refused as `NOT_CAPABLE` on RCS and WhatsApp routes.
+    `notCapableRate` is the share of numbers (by number and channel, so a number
+    is always answered alike) refused as `NOT_CAPABLE` on RCS and WhatsApp
+    messages; SMS is always deliverable.
     `outage` is a fault-injection knob: every submission raises
     `GatewayUnavailable`, as a provider that is down would (failover tests).
     `signingSecret` (write-only) signs this route's reports instead of
@@ -73,7 +77,7 @@ class SimulatorSettings(BaseModel):
     undeliveredRate: float = _rate("SIMULATOR_UNDELIVERED_RATE")
     expiredRate: float = _rate("SIMULATOR_EXPIRED_RATE")
     rejectRate: float = _rate("SIMULATOR_REJECT_RATE")
-    notCapableRate: float = Field(default=0.0, ge=0, le=1)
+    notCapableRate: float = _rate("SIMULATOR_NOT_CAPABLE_RATE")
     minDelaySeconds: float = Field(
         default_factory=lambda: settings.SIMULATOR_MIN_DELAY, ge=0, le=86400
     )
@@ -124,11 +128,12 @@ class Behaviour:
             int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in (0, 8, 16)
         )
 
-    def is_capable(self, phone: str) -> bool:
-        """Whether the number can receive RCS / WhatsApp here: a draw on the number."""
-        if self.not_capable <= 0:
+    def is_capable(self, phone: str, channel: str) -> bool:
+        """Whether `phone` can receive `channel`: always for SMS; for RCS and
+        WhatsApp a reproducible draw per number (and channel) and seed."""
+        if channel == "SMS" or self.not_capable <= 0:
             return True
-        digest = hashlib.sha256(f"{self.seed}:capable:{phone}".encode()).digest()
+        digest = hashlib.sha256(f"{self.seed}:{channel}:{phone}".encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2**64 >= self.not_capable
 
     def outcome(self, client_ref: UUID) -> tuple[str, float]:
@@ -202,16 +207,16 @@ class SimulatorGateway:
             raise GatewayUnavailable("simulated outage")
         now = timezone.now()
         results, accepted = [], []
-        rich = self.channel != "SMS"
         for message in messages:
             outcome, delay = self.behaviour.outcome(message.client_ref)
-            if rich and not self.behaviour.is_capable(message.phone):
+            channel = message.channel or self.channel
+            if not self.behaviour.is_capable(message.phone, channel):
                 results.append(
                     SubmitResult(
                         message.client_ref,
                         accepted=False,
                         error_code=NOT_CAPABLE,
-                        error_reason=f"Not reachable on {self.channel}",
+                        error_reason=f"Not reachable on {channel}",
                     )
                 )
                 continue
