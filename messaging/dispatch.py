@@ -160,11 +160,17 @@ def messages_claim_touch(tokens: list[UUID]) -> None:
         ).update(claimed_at=timezone.now())
 
 
+def claimed_rows(claim: Claim) -> QuerySet[Message]:
+    """The claim's messages still queued under its token, found by id: a lookup
+    by token alone would read every queued message (no index has the token)."""
+    return Message.objects.filter(
+        id__in=claim.ids, claim_token=claim.token, status=MessageStatus.QUEUED
+    )
+
+
 def messages_unclaim(claim: Claim) -> None:
     """Hand a claim back untouched (throttled, or the route is down for now)."""
-    Message.objects.filter(claim_token=claim.token, status=MessageStatus.QUEUED).update(
-        claim_token=None, claimed_at=None
-    )
+    claimed_rows(claim).update(claim_token=None, claimed_at=None)
 
 
 def has_claimable(campaign_id: int, only: Q | None = None) -> bool:
@@ -173,7 +179,7 @@ def has_claimable(campaign_id: int, only: Q | None = None) -> bool:
 
 def claimed_parts(claim: Claim) -> int:
     """SMS parts in a claim: what a rate limit counts."""
-    rows = Message.objects.filter(claim_token=claim.token, status=MessageStatus.QUEUED)
+    rows = claimed_rows(claim)
     return sum(rows.values_list("parts", flat=True))
 
 
@@ -213,7 +219,10 @@ def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
     """Mark the claimed messages to numbers opted out or blacklisted SKIPPED."""
     now = timezone.now()
     claimed = Message.objects.filter(
-        claim_token=claim.token, status=MessageStatus.QUEUED, account_id=account_id
+        id__in=claim.ids,
+        claim_token=claim.token,
+        status=MessageStatus.QUEUED,
+        account_id=account_id,
     )
     outcome: Counter = Counter()
     with transaction.atomic():
@@ -240,9 +249,7 @@ def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
 
 def claimed_batch(claim: Claim) -> list[OutgoingMessage]:
     """The claimed messages still queued, as the route is handed them, by id."""
-    claimed = Message.objects.filter(
-        claim_token=claim.token, status=MessageStatus.QUEUED
-    )
+    claimed = claimed_rows(claim)
     return [
         OutgoingMessage(*row, payload=payload or {}, channel=channel)
         for *row, payload, channel in claimed.order_by("id").values_list(
@@ -282,9 +289,7 @@ def messages_record(
     refused = [r for r in results if not r.accepted]
     outcome: Counter = Counter()
     with transaction.atomic():
-        mine = Message.objects.filter(
-            claim_token=claim.token, status=MessageStatus.QUEUED
-        )
+        mine = claimed_rows(claim)
         deltas: Deltas = Counter()
         moved: list[int] = []
         accounts: set[int] = set()
@@ -372,7 +377,7 @@ def _mark_submitted(*, claim: Claim, provider_ids: dict[int, str], now) -> list:
     On PostgreSQL one `UPDATE ... FROM unnest(ids, provider ids)`; `bulk_update`'s
     one-CASE-per-row statement cost more than the rest of a batch together.
     """
-    mine = Message.objects.filter(claim_token=claim.token, status=MessageStatus.QUEUED)
+    mine = claimed_rows(claim)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(

@@ -214,7 +214,7 @@ class Bind:
         if not claim:
             self._next_claim = now + POLL_SECONDS
             return
-        accounts = Message.objects.filter(claim_token=claim.token).values_list(
+        accounts = Message.objects.filter(id__in=claim.ids).values_list(
             "account_id", flat=True
         )
         for account_id in set(accounts):
