@@ -225,7 +225,7 @@ def test_migration_repairs_a_time_python_cannot_read(client_logged, account):
             [campaign.pk],
         )
     repair = importlib.import_module(
-        "campaigns.migrations.0007_h_findings_unreadable_dates"
+        "campaigns.migrations.0010_h_findings_unreadable_dates"
     ).repair
     repair(global_apps, None)
     campaign.refresh_from_db()
