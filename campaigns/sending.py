@@ -330,6 +330,21 @@ def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
     return count, total
 
 
+# Messages created at once above which the table's statistics are refreshed.
+ANALYZE_AFTER = 50_000
+
+
+def _analyze_messages() -> None:
+    """Refresh the planner's statistics once a big campaign's messages are in.
+
+    Until autovacuum gets to it, PostgreSQL still believes few messages are
+    queued, and looks a claim's rows up through the queued-messages index (a
+    million entries read) instead of by their ids: 380 ms a query against 1 ms.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE messaging_message")
+
+
 def campaign_prepare(*, campaign_id: int) -> bool:
     """Create the campaign's messages once; False when already done or not confirmed.
 
@@ -361,6 +376,8 @@ def campaign_prepare(*, campaign_id: int) -> bool:
         tallies_apply(
             Counter({(campaign.pk, campaign.channel, MessageStatus.QUEUED): count})
         )
+        if count >= ANALYZE_AFTER and connection.vendor == "postgresql":
+            transaction.on_commit(_analyze_messages)
         Campaign.objects.filter(pk=campaign.pk).update(zone_counts=zones_count(zones))
         if campaign.canary:
             canary_select(campaign)
