@@ -108,6 +108,11 @@ class CallbackRequest:
     body: bytes
     query: Mapping[str, str] = field(default_factory=dict)
 
+    def header(self, name: str) -> str:
+        """The header `name`, whatever its case as sent or as stored; "" if absent."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), "")
+
 
 @dataclass(frozen=True)
 class Callback:

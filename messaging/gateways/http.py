@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from pydantic import ValidationInfo, field_validator
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -46,6 +47,29 @@ def url_check(url: str) -> str:
             f"the host {parts.hostname} is a private, loopback or link-local address"
         )
     return url
+
+
+# Validation context of a saved route's settings, read back to build its adapter.
+STORED = {"stored": True}
+
+
+def settings_url(field: str, *, base: bool = True):
+    """The validator of a provider URL in a route's settings model.
+
+    Checked when a user types it; a saved route's URL (validated with context
+    `STORED`) is checked on every request by `outbound_client` instead, so
+    building an adapter never depends on DNS answering at that moment. A base
+    URL loses its trailing slash; an endpoint URL (`base=False`) is kept as typed.
+    """
+
+    def check(cls: type, value: str, info: ValidationInfo) -> str:
+        if base:
+            value = value.rstrip("/")
+        if not (info.context or {}).get("stored"):
+            url_check(value)
+        return value
+
+    return field_validator(field)(check)
 
 
 def _refuse_unsafe(request: httpx.Request) -> None:

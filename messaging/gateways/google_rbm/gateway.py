@@ -36,7 +36,7 @@ from urllib.parse import quote
 from uuid import UUID, uuid4
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from messaging.gateways.base import (
     NOT_CAPABLE,
@@ -51,7 +51,7 @@ from messaging.gateways.base import (
     RouteSpec,
     SubmitResult,
 )
-from messaging.gateways.http import outbound_client, url_check
+from messaging.gateways.http import outbound_client, settings_url
 from messaging.models import MessageStatus
 
 SIGNATURE_HEADER = "X-Goog-Signature"
@@ -78,10 +78,7 @@ class GoogleRbmSettings(BaseModel):
     checkCapability: bool = False
     timeoutSeconds: float = Field(default=10.0, gt=0, le=60)
 
-    @field_validator("baseUrl")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        return url_check(value.rstrip("/"))
+    _safe_url = settings_url("baseUrl")
 
 
 def google_error(response: httpx.Response) -> tuple[str, str]:
@@ -92,11 +89,6 @@ def google_error(response: httpx.Response) -> tuple[str, str]:
         error = {}
     status = str(error.get("status") or response.status_code)
     return status[:40], str(error.get("message") or response.reason_phrase)[:300]
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), "")
 
 
 def agent_message(message: OutgoingMessage) -> dict[str, Any]:
@@ -206,7 +198,7 @@ class GoogleRbmGateway:
                 raise InvalidReport("malformed Pub/Sub message") from exc
         else:
             signed, event = request.body, outer
-        self._verify(signed, _header(request.headers, SIGNATURE_HEADER))
+        self._verify(signed, request.header(SIGNATURE_HEADER))
         return _read(event)
 
     def _setup(self, body: Mapping[str, Any]) -> Callback:

@@ -31,7 +31,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -48,7 +47,7 @@ from messaging.gateways.base import (
     SubmitResult,
 )
 from messaging.gateways.fanout import retry_after, submit_each
-from messaging.gateways.http import outbound_client, url_check
+from messaging.gateways.http import STORED, outbound_client, settings_url
 from messaging.models import MessageStatus
 
 # Our side of the body mapping: what a message can put in the provider's body.
@@ -192,13 +191,7 @@ class HttpJsonSettings(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=32)
     timeoutSeconds: float = Field(default=10.0, gt=0, le=60)
 
-    @field_validator("url")
-    @classmethod
-    def _safe_url(cls, value: str, info: ValidationInfo) -> str:
-        """Checked when a user types it; a stored route is checked per request."""
-        if not (info.context or {}).get("stored"):
-            url_check(value)
-        return value
+    _safe_url = settings_url("url", base=False)
 
     @field_validator("headers")
     @classmethod
@@ -264,9 +257,7 @@ class HttpJsonGateway:
     def __init__(self, spec: RouteSpec) -> None:
         self.key = spec.key
         self.callback_url = spec.callback_url
-        self.settings = HttpJsonSettings.model_validate(
-            spec.settings, context={"stored": True}
-        )
+        self.settings = HttpJsonSettings.model_validate(spec.settings, context=STORED)
 
     # -- submitting -------------------------------------------------------
 
@@ -423,8 +414,7 @@ class HttpJsonGateway:
         s = self.settings
         if not (s.signatureHeader and s.signingSecret):
             return
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        given = headers.get(s.signatureHeader.lower(), "")
+        given = request.header(s.signatureHeader)
         mac = hmac.new(s.signingSecret.encode(), request.body, hashlib.sha256).digest()
         expected = s.signaturePrefix + (
             mac.hex()

@@ -29,8 +29,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
@@ -48,7 +46,7 @@ from messaging.gateways.base import (
     SubmitResult,
 )
 from messaging.gateways.fanout import retry_after, submit_each
-from messaging.gateways.http import outbound_client, url_check
+from messaging.gateways.http import STORED, outbound_client, settings_url
 from messaging.models import MessageStatus
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -107,14 +105,7 @@ class TwilioSettings(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=32)
     timeoutSeconds: float = Field(default=10.0, gt=0, le=60)
 
-    @field_validator("baseUrl")
-    @classmethod
-    def _safe_url(cls, value: str, info: ValidationInfo) -> str:
-        """Checked when a user types it; a stored route is checked per request."""
-        value = value.rstrip("/")
-        if not (info.context or {}).get("stored"):
-            url_check(value)
-        return value
+    _safe_url = settings_url("baseUrl")
 
     @model_validator(mode="after")
     def _one_sender(self) -> TwilioSettings:
@@ -171,9 +162,7 @@ class TwilioGateway:
         self.callback_url = spec.callback_url
         # Stored settings were validated (URL included) when saved; every
         # request is checked again by the outbound client, DNS included.
-        self.settings = TwilioSettings.model_validate(
-            spec.settings, context={"stored": True}
-        )
+        self.settings = TwilioSettings.model_validate(spec.settings, context=STORED)
 
     # -- submitting -------------------------------------------------------
 
@@ -246,8 +235,7 @@ class TwilioGateway:
 
     def parse_callback(self, request: CallbackRequest) -> Callback:
         """A status callback or an incoming SMS, once its signature holds."""
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        given = headers.get(SIGNATURE_HEADER.lower(), "")
+        given = request.header(SIGNATURE_HEADER)
         params = (
             parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
             if request.method.upper() == "POST"

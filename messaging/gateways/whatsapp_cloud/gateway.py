@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from messaging.gateways.base import (
     NOT_CAPABLE,
@@ -43,7 +43,7 @@ from messaging.gateways.base import (
     RouteSpec,
     SubmitResult,
 )
-from messaging.gateways.http import outbound_client, url_check
+from messaging.gateways.http import outbound_client, settings_url
 from messaging.models import MessageStatus
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -86,10 +86,7 @@ class WhatsAppCloudSettings(BaseModel):
     verifyToken: str = ""
     timeoutSeconds: float = Field(default=10.0, gt=0, le=60)
 
-    @field_validator("baseUrl")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        return url_check(value.rstrip("/"))
+    _safe_url = settings_url("baseUrl")
 
 
 def meta_error(response: httpx.Response) -> tuple[int, str]:
@@ -102,11 +99,6 @@ def meta_error(response: httpx.Response) -> tuple[int, str]:
     details = (error.get("error_data") or {}).get("details") or ""
     reason = str(details or error.get("message") or response.reason_phrase)
     return (code if isinstance(code, int) else 0), reason[:300]
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), "")
 
 
 def template_message(message: OutgoingMessage) -> dict[str, Any]:
@@ -249,7 +241,7 @@ class WhatsAppCloudGateway:
         if not secret:
             raise InvalidReport("the route has no appSecret to check signatures")
         mac = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
-        given = _header(request.headers, SIGNATURE_HEADER)
+        given = request.header(SIGNATURE_HEADER)
         if not hmac.compare_digest(given.encode(), f"sha256={mac}".encode()):
             raise InvalidReport("bad X-Hub-Signature-256")
 
