@@ -11,7 +11,6 @@ that order, so concurrent confirms and cancels queue instead of deadlocking.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from datetime import datetime, time
 from decimal import Decimal
@@ -45,6 +44,7 @@ from messaging import segments
 from messaging.fallback import fallback_discard
 from messaging.links import links_template
 from messaging.models import Channel
+from messaging.senders import sender_valid
 from messaging.whatsapp_templates import (
     DEFAULT_LANGUAGE,
     mapping_check,
@@ -96,9 +96,6 @@ QUOTE_FIELDS = (
 )
 RICH_MAX_CHARS = 1000
 TEMPLATE_ID_MAX_CHARS = Campaign._meta.get_field("template_id").max_length
-_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 .\-&']{1,11}$")
-# A number fits the 15-character column with its "+": E.164's 15 digits less one.
-_NUMERIC_SENDER = re.compile(r"^(\+[0-9]{1,14}|[0-9]{1,15})$")
 MAINTENANCE_HOURS = (time(2, 0), time(4, 0))
 
 
@@ -136,7 +133,7 @@ def _clean(
     channel = cleaned.get("channel") or merged.get("channel") or Channel.SMS
     if given.get("sender"):
         sender = str(given["sender"]).strip()
-        if not (_ALPHANUMERIC_SENDER.match(sender) or _NUMERIC_SENDER.match(sender)):
+        if not sender_valid(sender):
             refuse(
                 "sender",
                 CampaignErrorCode.INVALID_SENDER,

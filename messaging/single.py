@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -44,12 +43,11 @@ from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Channel, IdempotencyKey, Message, MessageStatus
 from messaging.pricing import PriceBook
 from messaging.routes import route_resolve, route_spec
+from messaging.senders import sender_valid
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 # The sender rules of the campaign wizard: up to 11 letters and digits, or a number.
-_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 .\-&']{1,11}$")
-_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,15}$")
 # A queued single send older than this without a live claim lost its task.
 STALLED_AFTER = timedelta(seconds=30)
 
@@ -160,9 +158,7 @@ def _text(text: str) -> segments.SmsInfo:
 
 def _sender(account: Account, sender: str | None) -> str:
     sender = (sender if sender is not None else account.default_sender).strip()
-    if sender and not (
-        _ALPHANUMERIC_SENDER.match(sender) or _NUMERIC_SENDER.match(sender)
-    ):
+    if sender and not sender_valid(sender):
         raise DomainError(
             {
                 "sender": _(

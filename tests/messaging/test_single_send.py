@@ -116,6 +116,14 @@ def test_keys_are_per_account(api, other_api):
         ({"phoneNumber": "+393901234567", "message": "  "}, "message"),
         ({"phoneNumber": "+393901234567", "message": "x" * 1600}, "message"),
         ({"phoneNumber": "+393901234567", "message": "Ciao", "sender": "@@"}, "sender"),
+        (  # 16 characters: one more than the column holds
+            {
+                "phoneNumber": "+393901234567",
+                "message": "Ciao",
+                "sender": "+" + "1" * 15,
+            },
+            "sender",
+        ),
         ({"message": "Ciao"}, "phoneNumber"),
     ],
 )
