@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
-from uuid import uuid4
 
 from celery import current_app
 from django.conf import settings
@@ -66,6 +65,7 @@ from messaging.links import LinkWriter, links_template
 from messaging.models import SUBMITTED, Channel, FallbackDraft, Message, MessageStatus
 from messaging.personalization import placeholders
 from messaging.pricing import PriceBook
+from messaging.references import reference_new, reference_sql
 from messaging.routes import route_long_lived, route_rate, route_resolve
 from messaging.tallies import tallies_apply, tallies_by_channel
 from messaging.zones import carrier_for, zone_for
@@ -154,7 +154,7 @@ def _message_rows(campaign: Campaign, zones: Counter) -> Iterator[tuple]:
             unit = prices[country] = book.unit_price(country)
         tz = zone_for(phone, country, fallback)
         zones[tz] += 1
-        ref = uuid4()
+        ref = reference_new()
         if writer.template.is_linked:
             text = writer.personalize(text, ref)
         yield (
@@ -298,7 +298,7 @@ def _insert_uniform(campaign: Campaign, text: str, parts: int, encoding: str):
             WITH inserted AS (
                 INSERT INTO messaging_message ({", ".join(_COLUMNS)})
                 SELECT %s, %s, c.id, c.phone, c.country, %s, %s, %s, %s, %s,
-                       p.unit, p.unit * %s, %s, %s, gen_random_uuid(), '', '', '', 0,
+                       p.unit, p.unit * %s, %s, %s, {reference_sql()}, '', '', '', 0,
                        %s, %s, '', false, NULL
                 FROM ({source}) AS c
                 JOIN unnest(%s::varchar[], %s::numeric[]) AS p (country, unit)

@@ -33,6 +33,7 @@ from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Channel, Message
 from messaging.personalization import render
 from messaging.pricing import PriceBook
+from messaging.references import reference_new
 from messaging.routes import NoRoute, route_resolve
 
 MAX_NUMBERS = 5
@@ -132,7 +133,7 @@ def campaign_test_send(
                 unit_price=unit,
                 price=unit * parts,
                 gateway=route.key,
-                client_ref=uuid4(),
+                client_ref=reference_new(),
                 claim_token=token,
                 claimed_at=now,
             )

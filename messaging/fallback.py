@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import Channel, FallbackDraft, Message, MessageStatus
+from messaging.references import reference_sql
 from messaging.tallies import tallies_apply
 
 # A message that ends so, in a campaign with fallback, gets its SMS. DELIVERED
@@ -43,13 +44,6 @@ _CHUNK = 5000
 
 def _placeholders(values: Sequence) -> str:
     return ", ".join(["%s"] * len(values))
-
-
-def _new_reference_sql() -> str:
-    """A random client reference, as each database stores a UUIDField."""
-    if connection.vendor == "postgresql":
-        return "gen_random_uuid()"
-    return "lower(hex(randomblob(16)))"  # SQLite: 32 hex digits, Django's form
 
 
 def fallbacks_create(*, ids: Sequence[int]) -> int:
@@ -90,7 +84,7 @@ def fallbacks_create(*, ids: Sequence[int]) -> int:
                 " canary)"
                 " SELECT m.account_id, m.campaign_id, m.contact_id, m.phone,"
                 " m.country, %s, d.sender, d.text, d.parts, d.encoding,"
-                f" d.unit_price, d.price, %s, d.gateway, {_new_reference_sql()},"
+                f" d.unit_price, d.price, %s, d.gateway, {reference_sql()},"
                 " '', '', '', 0, %s, m.id, m.tz, m.carrier, m.canary"
                 " FROM messaging_message m JOIN messaging_fallbackdraft d"
                 " ON d.campaign_id = m.campaign_id AND d.phone = m.phone"

@@ -42,6 +42,7 @@ from messaging.error_codes import MessagingErrorCode
 from messaging.gateways.kinds import adapter_for
 from messaging.models import SUBMITTED, Channel, IdempotencyKey, Message, MessageStatus
 from messaging.pricing import PriceBook
+from messaging.references import reference_new
 from messaging.routes import route_resolve, route_spec
 from messaging.senders import sender_valid
 
@@ -199,7 +200,7 @@ def single_send(
     sender = _sender(account, sender)
     unit = PriceBook(channel=Channel.SMS, volume=0).unit_price(country)
     price = unit * info.parts
-    client_ref = uuid4()
+    client_ref = reference_new()
     try:
         with transaction.atomic():
             key = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from decimal import Decimal
 from io import BytesIO, StringIO
 
@@ -280,3 +282,25 @@ def test_the_messages_cost_what_the_quote_said_per_country(account, text):
     assert by_country["GB"] != by_country["IT"]
     assert {m.parts for m in messages} == {campaign.estimated_parts // 7}
     assert len({m.client_ref for m in messages}) == 7
+
+
+@pytest.mark.parametrize("text", ["Saldi -30% oggi", "Ciao {{first_name}}"])
+def test_client_references_are_unique_and_in_time_order(account, text):
+    """Both ways of creating messages (one INSERT ... SELECT for a shared text,
+    COPY for a personalized one) give each message its own version 7 UUID, the
+    time-ordered kind that appends to the reference index (`references.py`)."""
+    contact_list = make_list(account, italian_rows(40))
+    campaign = priced(account, contact_list, text=text)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    before = time.time()
+    sending.campaign_prepare(campaign_id=campaign.pk)
+    after = time.time()
+
+    refs = list(
+        Message.objects.filter(campaign=campaign).values_list("client_ref", flat=True)
+    )
+    assert len(refs) == len(set(refs)) == 40
+    assert {ref.version for ref in refs} == {7}
+    assert {ref.variant for ref in refs} == {uuid.RFC_4122}
+    for ref in refs:  # the first 48 bits: milliseconds since the epoch
+        assert before * 1000 - 1 <= ref.int >> 80 <= after * 1000 + 1
