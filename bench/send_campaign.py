@@ -10,8 +10,9 @@ INSERT ... SELECT, confirms a campaign and measures:
 
 1. message creation (`campaign_prepare`) for a text that is the same for
    everyone and, on a tenth of the list, for a personalized one, beside one
-   `INSERT ... SELECT` of the same rows into a copy of the messages table with
-   the same indexes (the floor);
+   `INSERT ... SELECT` of the same rows (same campaign id, same reference
+   expression) into a copy of the messages table with the same indexes (the
+   floor);
 2. dispatch by real Celery worker processes (solo pool, one process each, on a
    queue of their own, simulator without report delay), from the start task
    until nothing is queued, beside the same workers running no-op tasks
@@ -102,6 +103,7 @@ def main(recipients: int, workers: int) -> None:
     from campaigns.stats import campaign_stats
     from contacts.models import ContactList
     from messaging.gateways.simulator.reporting import simulator_reports_send
+    from messaging.references import reference_sql
     from messaging.tallies import tallies_for
 
     batch = int(os.environ["SEND_BATCH_SIZE"])
@@ -139,7 +141,10 @@ def main(recipients: int, workers: int) -> None:
         campaign_calculate(account=account, pk=campaign.pk)
         return campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
 
-    # 1. Creation.
+    # 1. Creation. The floor writes the same rows as the campaign (its id, so
+    # the unique (campaign, phone) index is maintained; the same reference
+    # expression) into a table with the same indexes, in one statement.
+    campaign = confirmed("Saldi -30% oggi")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_floor")
         cursor.execute(
@@ -147,7 +152,7 @@ def main(recipients: int, workers: int) -> None:
         )
         values = {
             "account_id": "%s",
-            "campaign_id": "NULL",
+            "campaign_id": str(campaign.pk),
             "contact_id": "id",
             "phone": "phone",
             "country": "country",
@@ -160,7 +165,7 @@ def main(recipients: int, workers: int) -> None:
             "price": "0.035",
             "status": "'QUEUED'",
             "gateway": "'simulator'",
-            "client_ref": "gen_random_uuid()",
+            "client_ref": reference_sql(),
             "attempts": "0",
             "created_at": "now()",
             "canary": "false",
@@ -185,7 +190,6 @@ def main(recipients: int, workers: int) -> None:
         time.perf_counter() - start,
         recipients // 10,
     )
-    campaign = confirmed("Saldi -30% oggi")
     start = time.perf_counter()
     sending.campaign_prepare(campaign_id=campaign.pk)
     created = time.perf_counter() - start
