@@ -18,11 +18,11 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import F, Min
 from django.utils import timezone
 
 from contacts.models import OptOut, OptOutSource
-from messaging.models import LinkKind, Message, TrackedLink
+from messaging.models import LinkKind, LinkTally, Message, TrackedLink
 from messaging.webhooks import click_event_record
 
 CODE_LENGTH = 10  # base62: 59 bits, not guessable
@@ -130,13 +130,36 @@ def link_follow(code: str) -> TrackedLink | None:
     link = TrackedLink.objects.filter(code=code, kind=LinkKind.URL).first()
     if link is None:
         return None
-    now = timezone.now()
-    TrackedLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
-    TrackedLink.objects.filter(pk=link.pk, first_clicked_at__isnull=True).update(
-        first_clicked_at=now
-    )
+    with transaction.atomic():
+        # The recipient's links, locked: two of them clicked at once are still
+        # one unique click.
+        theirs = list(
+            TrackedLink.objects.select_for_update()
+            .filter(message_ref=link.message_ref, kind=LinkKind.URL)
+            .order_by("id")
+            .values_list("first_clicked_at", flat=True)
+        )
+        TrackedLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
+        TrackedLink.objects.filter(pk=link.pk, first_clicked_at__isnull=True).update(
+            first_clicked_at=timezone.now()
+        )
+        first = all(clicked is None for clicked in theirs)
+        _tally(link.campaign_id, clicks=1, unique_clicks=int(first))
     click_event_record(message_ref=link.message_ref, account_id=link.account_id)
     return link
+
+
+def _tally(campaign_id: int | None, **changes: int) -> None:
+    """Add `changes` to the campaign's link figures (inside the click's transaction)."""
+    if campaign_id is None:
+        return
+    moves = {name: F(name) + n for name, n in changes.items()}
+    if not LinkTally.objects.filter(campaign_id=campaign_id).update(**moves):
+        _row, created = LinkTally.objects.get_or_create(
+            campaign_id=campaign_id, defaults=changes
+        )
+        if not created:
+            LinkTally.objects.filter(campaign_id=campaign_id).update(**moves)
 
 
 @dataclass(frozen=True)
@@ -168,9 +191,11 @@ def link_opt_out(code: str) -> OptOutResult | None:
             },
         )
         TrackedLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
-        TrackedLink.objects.filter(pk=link.pk, first_clicked_at__isnull=True).update(
-            first_clicked_at=timezone.now()
-        )
+        first = TrackedLink.objects.filter(
+            pk=link.pk, first_clicked_at__isnull=True
+        ).update(first_clicked_at=timezone.now())
+        if first:
+            _tally(link.campaign_id, optouts=1)
     return OptOutResult(
         phone=message["phone"], country=message["country"], already=not created
     )
@@ -178,19 +203,16 @@ def link_opt_out(code: str) -> OptOutResult | None:
 
 def link_stats(campaign_id: int) -> dict[str, int]:
     """Clicks, unique clicks (recipients who clicked) and opt-outs by link."""
-    rows = TrackedLink.objects.filter(campaign_id=campaign_id)
-    figures = rows.aggregate(
-        clicks=Sum("clicks", filter=Q(kind=LinkKind.URL), default=0),
-        unique=Count(
-            "message_ref",
-            filter=Q(kind=LinkKind.URL, first_clicked_at__isnull=False),
-            distinct=True,
-        ),
-        optouts=Count(
-            "id", filter=Q(kind=LinkKind.OPTOUT, first_clicked_at__isnull=False)
-        ),
-    )
-    return {k: int(v or 0) for k, v in figures.items()}
+    row = (
+        LinkTally.objects.filter(campaign_id=campaign_id)
+        .values("clicks", "unique_clicks", "optouts")
+        .first()
+    ) or {"clicks": 0, "unique_clicks": 0, "optouts": 0}
+    return {
+        "clicks": row["clicks"],
+        "unique": row["unique_clicks"],
+        "optouts": row["optouts"],
+    }
 
 
 def clicked_at(message_refs: list[UUID]) -> dict[UUID, datetime]:

@@ -790,6 +790,23 @@ class TrackedLink(models.Model):
         return f"{self.code} → {self.url or self.kind}"
 
 
+class LinkTally(models.Model):
+    """A campaign's link figures, moved by each click: statistics read one row.
+
+    Counting them from the links instead reads one row per recipient, at every
+    refresh of a live page (a million-recipient campaign has a million links).
+    """
+
+    campaign_id = models.BigIntegerField(unique=True)
+    clicks = models.BigIntegerField(default=0)
+    # Recipients who clicked any of their tracked links.
+    unique_clicks = models.BigIntegerField(default=0)
+    optouts = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}: {self.clicks} clicks"
+
+
 class FallbackDraft(models.Model):
     """The SMS a recipient of an RCS/WhatsApp campaign gets if theirs cannot be delivered.
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
+from django.test import Client
 
 from campaigns import sending
 from campaigns.services import campaign_confirm, campaign_create
@@ -141,3 +145,50 @@ def test_every_click_is_a_signed_message_clicked_event(account, client, settings
     assert [p["type"] for p in payloads] == ["message.clicked", "message.clicked"]
     assert payloads[0]["data"]["messageId"] == message.pk
     assert payloads[0]["data"]["phoneNumber"] == "+393330000001"
+
+
+TWO_LINKS = "Saldi: https://shop.example.com/donna e https://shop.example.com/uomo"
+
+
+def _sent_with(account, text: str):
+    contact_list = make_list(account, ROWS)
+    campaign = priced(account, contact_list, text=text, track_links=True)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_start(campaign_id=campaign.pk)
+    while sending.campaign_send_batch(campaign_id=campaign.pk):
+        pass
+    return campaign
+
+
+def test_a_recipient_clicking_both_links_is_one_unique_click(account, client, api):
+    campaign = _sent_with(account, TWO_LINKS)
+    mario = Message.objects.get(campaign=campaign, phone="+393330000001")
+    john = Message.objects.get(campaign=campaign, phone="+447911123456")
+    women, men = _codes(mario.text)
+    for code in (women, men, men, _codes(john.text)[0]):
+        assert client.get(f"/l/{code}").status_code == 302
+    stats = api.get(f"/api/partner-gateway/v1/campaigns/{campaign.pk}/stats").json()
+    assert (stats["clicks"], stats["uniqueClicks"]) == (4, 2)
+    assert stats["clickRate"] == 1.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_both_links_clicked_at_the_same_moment_are_one_unique_click(account, api):
+    """Two requests at once, one per link of the same recipient: the figures
+    are moved under the recipient's links' lock, so neither counts twice."""
+    campaign = _sent_with(account, TWO_LINKS)
+    mario = Message.objects.get(campaign=campaign, phone="+393330000001")
+    codes = _codes(mario.text)
+    start = threading.Barrier(len(codes))
+
+    def click(code: str) -> int:
+        start.wait()
+        try:
+            return Client().get(f"/l/{code}").status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(codes)) as pool:
+        assert list(pool.map(click, codes)) == [302, 302]
+    stats = api.get(f"/api/partner-gateway/v1/campaigns/{campaign.pk}/stats").json()
+    assert (stats["clicks"], stats["uniqueClicks"]) == (2, 1)
