@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
@@ -15,9 +16,10 @@ from accounts.money import to_cents
 from accounts.search import accent_insensitive
 from campaigns.models import Campaign, CampaignEvent, RecurringCampaign
 from campaigns.states import ACTIVE, RecurringStatus, Status
+from campaigns.stats import Counts
 from contacts.models import Contact, ContactList, ContactStatus
 from contacts.paging import KeysetPage, keyset_page
-from messaging.models import Message, MessageStatus
+from messaging.models import Message, MessageStatus, MessageTally
 
 
 def campaign_get(*, account: Account, pk: int, for_update: bool = False) -> Campaign:
@@ -61,19 +63,14 @@ def campaign_overview(*, account: Account, days: int = 30) -> dict:
     """What a marketer checks first: campaigns running or scheduled, the latest
     one, and over the last `days` messages sent, the share delivered and the spend.
 
-    Sent = handed to a route (any outcome after it), simulations left out as they
-    cost nothing; spend = what was captured from the credit. One aggregate each.
+    Sent = handed to a route (any outcome after it), as the campaign's own stats
+    count it; simulations left out as they cost nothing; spend = what was
+    captured from the credit. Read from tallies, not messages: an account that
+    sent ten million messages this month opens its dashboard as fast as a new one.
     """
     campaigns = Campaign.objects.filter(account=account)
     since = timezone.now() - timedelta(days=days)
-    counts = (
-        Message.objects.filter(account=account, submitted_at__gte=since)
-        .exclude(campaign__simulation=True)
-        .aggregate(
-            sent=Count("id"),
-            delivered=Count("id", filter=Q(status=MessageStatus.DELIVERED)),
-        )
-    )
+    counts = Counts.of(_sent_since(account=account, since=since))
     spend = LedgerEntry.objects.filter(
         account=account, kind=LedgerKind.CAPTURE, created_at__gte=since
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
@@ -85,12 +82,43 @@ def campaign_overview(*, account: Account, days: int = 30) -> dict:
         ).count(),
         "last": campaigns.order_by("-created_at", "-id").first(),
         "days": days,
-        "sent": counts["sent"],
-        "delivery_rate": counts["delivered"] / counts["sent"]
-        if counts["sent"]
-        else None,
+        "sent": counts.sent,
+        "delivery_rate": counts.delivered / counts.sent if counts.sent else None,
         "spend": to_cents(spend),
     }
+
+
+def _sent_since(*, account: Account, since) -> Counter[str]:
+    """The account's messages sent since `since`, by status.
+
+    A campaign started since then counts whole, from its tallies (a few rows);
+    one started before and still sending since (rare: over `days` long) and the
+    single and test sends (a partial index of their own) count the messages
+    submitted since.
+    """
+    started = Campaign.objects.filter(
+        account=account, simulation=False, started_at__isnull=False
+    )
+    by_status: Counter[str] = Counter()
+    tallies = MessageTally.objects.filter(
+        campaign__in=started.filter(started_at__gte=since)
+    )
+    rows = tallies.values_list("status").annotate(n=Sum("count")).order_by()
+    for status, n in rows:
+        by_status[status] += n
+    straddling = list(
+        started.filter(started_at__lt=since)
+        .filter(Q(completed_at__isnull=True) | Q(completed_at__gte=since))
+        .values_list("pk", flat=True)
+    )
+    for messages in (
+        Message.objects.filter(campaign_id__in=straddling),
+        Message.objects.filter(account=account, campaign__isnull=True),
+    ):
+        rows = messages.filter(submitted_at__gte=since).values_list("status")
+        for status, n in rows.annotate(n=Count("id")).order_by():
+            by_status[status] += n
+    return by_status
 
 
 def preview_contacts(*, contact_list: ContactList, limit: int = 3) -> list[Contact]:

@@ -213,6 +213,12 @@ class Message(models.Model):
                 condition=Q(status="SUBMITTED"),
                 name="message_awaiting_report",
             ),
+            # Single and test sends, for the dashboard's figures of the month.
+            models.Index(
+                fields=["account", "submitted_at"],
+                condition=Q(campaign__isnull=True),
+                name="message_single_sent",
+            ),
             # RCS/WhatsApp messages that may still need their SMS fallback.
             models.Index(
                 fields=["campaign", "submitted_at"],
