@@ -21,7 +21,8 @@ INSERT ... SELECT, confirms a campaign and measures:
    provider's side, timed apart), then applied by as many processes running
    `reports_apply` in a loop, beside `UPDATE`ing the same rows' status once;
 4. `GET /api/campaigns/{id}/stats` p95 (the whole Django request: key check,
-   query, JSON) sampled while dispatching and applying, and the
+   query, JSON) sampled while dispatching and applying, the dashboard's
+   figures of the month once the campaign is complete, and the
    workers' resident memory at the start, middle and end of dispatch.
 """
 
@@ -103,6 +104,7 @@ def main(recipients: int, workers: int) -> None:
     from accounts.apikeys import apikey_create
     from accounts.services import account_create
     from campaigns import sending
+    from campaigns.selectors import campaign_overview
     from campaigns.services import campaign_calculate, campaign_confirm, campaign_create
     from contacts.models import ContactList
     from messaging.gateways.simulator.reporting import simulator_reports_send
@@ -308,6 +310,15 @@ def main(recipients: int, workers: int) -> None:
     counts = tallies_for(campaign.pk)
     print(
         f"status {campaign.status}, captured {campaign.captured_amount} EUR, {counts}"
+    )
+    overview_times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        overview = campaign_overview(account=account)
+        overview_times.append(time.perf_counter() - t)
+    print(
+        f"{'  dashboard figures of the month, p95 (sent ' + str(overview['sent']) + ')':<58}"
+        f" {p95(overview_times):8.2f} ms"
     )
 
 
