@@ -197,6 +197,11 @@ class Campaign(MessageSettings):
         return reverse("campaigns:detail", args=[self.pk])
 
     @property
+    def has_links(self) -> bool:
+        """Whether its texts carry short links, so link figures are worth reading."""
+        return self.track_links or "optout_link" in self.text
+
+    @property
     def invalid_recipients(self) -> int | None:
         """Rows that will not be messaged: malformed, duplicate, opted out (UC-006)."""
         if self.total_recipients is None or self.valid_recipients is None:

@@ -33,7 +33,7 @@ from campaigns.services import CampaignSettings
 from campaigns.stats import CampaignStats, Counts
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
-from messaging.links import link_stats
+from messaging.links import NO_CLICKS, link_stats
 from messaging.models import Channel, Message
 
 # A list named by id (64-bit), "list_87" or its name (the guide's handles).
@@ -642,7 +642,7 @@ def _counts_out(counts: Counts) -> dict[str, int]:
 
 def stats_out(stats: CampaignStats) -> dict[str, Any]:
     campaign = stats.campaign
-    links = link_stats(campaign.pk)
+    links = link_stats(campaign.pk) if campaign.has_links else NO_CLICKS
     return {
         "campaignId": campaign.pk,
         "name": campaign.name,

@@ -201,13 +201,18 @@ def link_opt_out(code: str) -> OptOutResult | None:
     )
 
 
+NO_CLICKS = {"clicks": 0, "unique": 0, "optouts": 0}
+
+
 def link_stats(campaign_id: int) -> dict[str, int]:
     """Clicks, unique clicks (recipients who clicked) and opt-outs by link."""
     row = (
         LinkTally.objects.filter(campaign_id=campaign_id)
         .values("clicks", "unique_clicks", "optouts")
         .first()
-    ) or {"clicks": 0, "unique_clicks": 0, "optouts": 0}
+    )
+    if row is None:
+        return dict(NO_CLICKS)
     return {
         "clicks": row["clicks"],
         "unique": row["unique_clicks"],

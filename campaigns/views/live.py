@@ -56,14 +56,10 @@ def live_context(campaign: Campaign) -> dict:
         "send_window_text": window_describe(campaign.send_window),
         "canary_state": canary_state(campaign),
         "canary": canary_figures(campaign) if campaign.canary else None,
-        "links": link_stats(campaign.pk) if _has_links(campaign) else None,
+        "links": link_stats(campaign.pk) if campaign.has_links else None,
         "is_live": campaign.status in {Status.CONFIRMED, Status.SENDING, Status.PAUSED}
         or (campaign.status == Status.COMPLETED and stats.awaiting > 0),
     }
-
-
-def _has_links(campaign: Campaign) -> bool:
-    return campaign.track_links or "optout_link" in campaign.text
 
 
 @account_required
