@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from contacts.models import OptOut, OptOutSource
 from messaging.models import LinkKind, LinkTally, Message, TrackedLink
+from messaging.tallies import counters_add
 from messaging.webhooks import click_event_record
 
 CODE_LENGTH = 10  # base62: 59 bits, not guessable
@@ -151,15 +152,8 @@ def link_follow(code: str) -> TrackedLink | None:
 
 def _tally(campaign_id: int | None, **changes: int) -> None:
     """Add `changes` to the campaign's link figures (inside the click's transaction)."""
-    if campaign_id is None:
-        return
-    moves = {name: F(name) + n for name, n in changes.items()}
-    if not LinkTally.objects.filter(campaign_id=campaign_id).update(**moves):
-        _row, created = LinkTally.objects.get_or_create(
-            campaign_id=campaign_id, defaults=changes
-        )
-        if not created:
-            LinkTally.objects.filter(campaign_id=campaign_id).update(**moves)
+    if campaign_id is not None:
+        counters_add(LinkTally, {"campaign_id": campaign_id}, changes)
 
 
 @dataclass(frozen=True)

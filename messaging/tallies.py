@@ -48,11 +48,18 @@ def tallies_apply(deltas: Deltas) -> None:
 
 def _add(model, change: int, **key) -> None:
     """count += change on the row `key`, created at `change` if missing."""
-    if model.objects.filter(**key).update(count=F("count") + change):
+    counters_add(model, key, {"count": change})
+
+
+def counters_add(model, key: dict, changes: dict[str, int]) -> None:
+    """Add `changes` ({field: n}) to the row `key` of `model`, created at
+    `changes` if missing; call inside the transaction that moved them."""
+    moves = {name: F(name) + n for name, n in changes.items()}
+    if model.objects.filter(**key).update(**moves):
         return
-    _row, created = model.objects.get_or_create(**key, defaults={"count": change})
+    _row, created = model.objects.get_or_create(**key, defaults=changes)
     if not created:
-        model.objects.filter(**key).update(count=F("count") + change)
+        model.objects.filter(**key).update(**moves)
 
 
 def tallies_for(campaign_id: int) -> dict[str, int]:
