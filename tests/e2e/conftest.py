@@ -74,3 +74,16 @@ def login(page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has finished a request and wired what it swapped in.
+
+    htmx attaches its handlers to new content only when the swap settles
+    (20 ms later); a robot that changes a control inside that window goes
+    unheard, which no marketer's hand is quick enough to do.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -14,7 +14,7 @@ from campaigns.services import campaign_create
 from messaging.models import Channel, Price
 from tests.campaigns.conftest import make_list
 from tests.campaigns.test_whatsapp_campaign import BODY_IT, synced
-from tests.e2e.conftest import login
+from tests.e2e.conftest import htmx_settled, login
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +50,7 @@ def test_pick_a_template_and_map_its_variables(page, screenshot, campaign):
     login(page, "marta", "pw-12345!")
     page.goto(f"/campaigns/{campaign.pk}/message/")
     page.get_by_label("Approved template").select_option("black_friday_v2:it")
+    htmx_settled(page)
     page.get_by_label("{{1}}").select_option("first_name")
     page.get_by_label("{{2}}").select_option("code")
     preview = page.get_by_test_id("template-preview")
