@@ -22,7 +22,8 @@ INSERT ... SELECT, confirms a campaign and measures:
    `reports_apply` in a loop, beside `UPDATE`ing the same rows' status once;
 4. `GET /api/campaigns/{id}/stats` p95 (the whole Django request: key check,
    query, JSON) sampled while dispatching and applying, the dashboard's
-   figures of the month once the campaign is complete, and the
+   figures of the month and the live panel (`GET /campaigns/{id}/live/`, its
+   failures by reason included) once the campaign is complete, and the
    workers' resident memory at the start, middle and end of dispatch.
 """
 
@@ -109,9 +110,11 @@ def main(recipients: int, workers: int) -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
     from django.test import Client
 
     from accounts.apikeys import apikey_create
+    from accounts.models import Membership
     from accounts.services import account_create
     from campaigns import sending
     from campaigns.models import Campaign
@@ -121,6 +124,7 @@ def main(recipients: int, workers: int) -> None:
     from campaigns.stats import campaign_stats
     from contacts.models import ContactList
     from messaging.gateways.simulator.reporting import simulator_reports_send
+    from messaging.models import FAILURES
     from messaging.references import reference_sql
     from messaging.tallies import tallies_for
 
@@ -336,6 +340,21 @@ def main(recipients: int, workers: int) -> None:
     print(
         f"{'  dashboard figures of the month, p95 (sent ' + str(overview['sent']) + ')':<58}"
         f" {p95(overview_times):8.2f} ms"
+    )
+    owner = get_user_model().objects.create_user(username=f"bench-{uuid.uuid4().hex}")
+    Membership.objects.create(user=owner, account=account, role=Membership.Role.OWNER)
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(owner)
+    panel_times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        response = browser.get(f"/campaigns/{campaign.pk}/live/", secure=True)
+        panel_times.append(time.perf_counter() - t)
+        assert b"Failures by reason" in response.content, response.status_code
+    failed = sum(n for status, n in counts.items() if status in FAILURES)
+    print(
+        f"{'  live panel GET p95 (' + format(failed, ',') + ' failed messages)':<58}"
+        f" {p95(panel_times):8.2f} ms"
     )
 
 

@@ -32,8 +32,18 @@ from messaging.gateways.base import (
     SubmitResult,
 )
 from messaging.models import Channel, Message, MessageStatus
-from messaging.tallies import Deltas, route_tallies_add, tallies_apply
+from messaging.tallies import (
+    Deltas,
+    Failures,
+    failures_apply,
+    route_tallies_add,
+    tallies_apply,
+)
 from messaging.webhooks import message_events_record, message_events_record_where
+
+# What a submitted message that its route never reported on expires with.
+NO_REPORT = "NO_REPORT"
+NO_REPORT_REASON = "No delivery report in time"
 
 
 @dataclass(frozen=True)
@@ -314,6 +324,7 @@ def messages_record(
             key = (status, r.error_code[:40], r.error_reason[:300])
             groups.setdefault(key, []).append(by_ref[r.client_ref].id)
         failed: list[int] = []
+        failures: Failures = Counter()
         for (status, code, reason), ids in groups.items():
             rows = list(
                 mine.filter(id__in=ids).values_list(
@@ -330,6 +341,7 @@ def messages_record(
             for message_id, campaign_id, _a, channel in rows:
                 deltas[(campaign_id, channel, MessageStatus.QUEUED)] -= 1
                 deltas[(campaign_id, channel, status)] += 1
+                failures[(campaign_id, status, code, reason)] += 1
                 if channel != Channel.SMS and status in FALLS_BACK:
                     failed.append(message_id)
             outcome[status] += len(rows)
@@ -351,6 +363,7 @@ def messages_record(
                 ignore_conflicts=True,
             )
         tallies_apply(deltas)
+        failures_apply(failures)
         handed: Counter[int] = Counter()
         for (campaign_id, _channel, status), n in deltas.items():
             if status == MessageStatus.QUEUED:
@@ -462,20 +475,22 @@ def messages_expire(*, campaign_id: int, before) -> int:
             rows,
             status=MessageStatus.EXPIRED,
             finished_at=now,
-            error_code="NO_REPORT",
-            error_reason="No delivery report in time",
+            error_code=NO_REPORT,
+            error_reason=NO_REPORT_REASON,
         )
         deltas: Deltas = Counter()
         for channel, count in moved.items():
             deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] -= count
             deltas[(campaign_id, channel, MessageStatus.EXPIRED)] += count
         tallies_apply(deltas)
+        key = (campaign_id, MessageStatus.EXPIRED, NO_REPORT, NO_REPORT_REASON)
+        failures_apply(Counter({key: sum(moved.values())}))
         if moved:
             expired = Message.objects.filter(
                 campaign_id=campaign_id,
                 status=MessageStatus.EXPIRED,
                 finished_at=now,
-                error_code="NO_REPORT",
+                error_code=NO_REPORT,
             )
             message_events_record_where(messages=expired)
         fallbacks_create(ids=unreplaced)

@@ -25,20 +25,13 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging.models import Channel, FallbackDraft, Message, MessageStatus
+from messaging.models import FAILURES, Channel, FallbackDraft, Message, MessageStatus
 from messaging.references import reference_sql
 from messaging.tallies import tallies_apply
 
 # A message that ends so, in a campaign with fallback, gets its SMS. DELIVERED
 # does not, nor SKIPPED (opted out) or CANCELED (the campaign was stopped).
-FALLS_BACK = frozenset(
-    {
-        MessageStatus.UNDELIVERED,
-        MessageStatus.EXPIRED,
-        MessageStatus.REJECTED,
-        MessageStatus.FAILED,
-    }
-)
+FALLS_BACK = FAILURES
 _CHUNK = 5000
 
 

@@ -85,6 +85,15 @@ FINAL = frozenset(
         MessageStatus.CANCELED,
     }
 )
+# Final and not delivered: what the live page lists by reason.
+FAILURES = frozenset(
+    {
+        MessageStatus.UNDELIVERED,
+        MessageStatus.EXPIRED,
+        MessageStatus.REJECTED,
+        MessageStatus.FAILED,
+    }
+)
 # The route accepted them: these are charged.
 SUBMITTED = frozenset(
     {
@@ -303,6 +312,34 @@ class MessageTimeline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minute:%H:%M} {self.status}: {self.count}"
+
+
+class FailureTally(models.Model):
+    """How many of a campaign's messages failed with each status, code and reason.
+
+    Moved by the transactions that fail messages, so the live page's failures by
+    reason read a few rows; grouping the failed messages instead reads every one
+    of them at each refresh, and a route that fails outright fails them all.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=MessageStatus.choices)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_reason = models.CharField(max_length=300, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "status", "error_code", "error_reason"],
+                name="one_failure_tally_per_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error_code}: {self.count}"
 
 
 class DeliveryReport(models.Model):

@@ -25,8 +25,15 @@ from django.utils import timezone
 from messaging.bulk import rows_insert
 from messaging.fallback import FALLS_BACK, fallbacks_create
 from messaging.gateways.base import Report
-from messaging.models import FINAL, Channel, DeliveryReport, Message, MessageStatus
-from messaging.tallies import Deltas, tallies_apply
+from messaging.models import (
+    FAILURES,
+    FINAL,
+    Channel,
+    DeliveryReport,
+    Message,
+    MessageStatus,
+)
+from messaging.tallies import Deltas, Failures, failures_apply, tallies_apply
 from messaging.webhooks import message_events_record
 
 RETRY_AFTER = timedelta(seconds=10)
@@ -165,6 +172,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         failed: list[int] = []
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         moved_ids: list[int] = []
+        failures: Failures = Counter()
         for message_id, report in chosen.items():
             current = messages[message_id][4]
             if _rank(report[4]) > _rank(current):
@@ -177,6 +185,8 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                 row = messages[message_id]
                 deltas[(row[5], row[6], row[4])] -= 1
                 deltas[(row[5], row[6], status)] += 1
+                if status in FAILURES:
+                    failures[(row[5], status, code, reason)] += 1
                 if status in FALLS_BACK and row[6] != Channel.SMS:
                     failed.append(message_id)
             values = {"status": status, "claim_token": None}
@@ -185,6 +195,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
             moved.update(**values)
             moved_ids += ids
         tallies_apply(deltas)
+        failures_apply(failures)
         message_events_record(
             account_ids={messages[m][7] for m in moved_ids}, message_ids=moved_ids
         )

@@ -8,11 +8,13 @@ from collections import Counter, defaultdict
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from messaging.models import MessageTally, MessageTimeline, RouteTally
+from messaging.models import FailureTally, MessageTally, MessageTimeline, RouteTally
 
 # (campaign id, channel, status) -> change in count. The channel matters once a
 # campaign falls back to SMS: its messages are then in two channels.
 Deltas = Counter[tuple[int, str, str]]
+# (campaign id, status, error code, error reason) -> messages that failed so.
+Failures = Counter[tuple[int, str, str, str]]
 
 
 def tallies_apply(deltas: Deltas) -> None:
@@ -60,6 +62,23 @@ def counters_add(model, key: dict, changes: dict[str, int]) -> None:
     _row, created = model.objects.get_or_create(**key, defaults=changes)
     if not created:
         model.objects.filter(**key).update(**moves)
+
+
+def failures_apply(failures: Failures) -> None:
+    """Count messages that failed; call inside the transaction that failed them."""
+    for (campaign_id, status, code, reason), count in sorted(failures.items()):
+        if count and campaign_id is not None:
+            key = {"error_code": code, "error_reason": reason}
+            _add(FailureTally, count, campaign_id=campaign_id, status=status, **key)
+
+
+def failures_for(campaign_id: int, *, limit: int = 8) -> list[dict]:
+    """The campaign's most frequent failures: status, error_code, error_reason, n."""
+    return list(
+        FailureTally.objects.filter(campaign_id=campaign_id, count__gt=0)
+        .order_by("-count", "status", "error_code")
+        .values("status", "error_code", "error_reason", n=F("count"))[:limit]
+    )
 
 
 def tallies_for(campaign_id: int) -> dict[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -25,31 +24,18 @@ from campaigns.views.common import go, in_account_timezone, load_campaign
 from campaigns.windows import waiting_for_window
 from contacts.exporting import Format
 from messaging.links import link_stats
-from messaging.models import Message, MessageStatus
-
-FAILURE_STATUSES = [
-    MessageStatus.UNDELIVERED,
-    MessageStatus.EXPIRED,
-    MessageStatus.REJECTED,
-    MessageStatus.FAILED,
-]
+from messaging.tallies import failures_for
 
 
 def live_context(campaign: Campaign) -> dict:
     """What the delivery panel shows; every figure comes from the tallies."""
     stats = campaign_stats(campaign)
-    failures = (
-        Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
-        .values("status", "error_code", "error_reason")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:8]
-    )
     return {
         "stats": stats,
         "percent_done": round(100 * stats.done / stats.total) if stats.total else 0,
         "percent_sent": round(100 * stats.sent / stats.total) if stats.total else 0,
         "delivery_rate": round(100 * stats.rate(stats.delivered), 1),
-        "failures": list(failures),
+        "failures": failures_for(campaign.pk),
         "waiting_for_window": waiting_for_window(campaign, queued=stats.queued)
         if campaign.status == Status.SENDING
         else 0,

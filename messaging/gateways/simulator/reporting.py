@@ -29,6 +29,11 @@ from messaging.models import SimulatorSubmission
 from messaging.routes import route_spec
 
 LEASE = timedelta(seconds=60)
+# What the simulated handset network says, as a real route's reports do.
+REASONS = {
+    "UNDELIVERED": "Absent subscriber",
+    "EXPIRED": "Validity period elapsed",
+}
 
 
 def _deliver(gateway_key: str, body: bytes) -> None:
@@ -87,6 +92,7 @@ def simulator_reports_send(*, limit: int = 5000) -> int:
                         "reference": str(client_ref),
                         "status": outcome,
                         "errorCode": "" if outcome == "DELIVERED" else outcome,
+                        "errorReason": REASONS.get(outcome, ""),
                     }
                     for _id, provider_id, client_ref, outcome, _gw in group
                 ]
