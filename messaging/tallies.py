@@ -26,9 +26,7 @@ def tallies_apply(deltas: Deltas) -> None:
     """
     minute = timezone.now().replace(second=0, microsecond=0)
     reached: Counter = Counter()
-    for (campaign_id, channel, status), change in sorted(deltas.items()):
-        if not change or campaign_id is None:
-            continue
+    for (campaign_id, channel, status), change in _of_campaigns(deltas):
         _add(
             MessageTally,
             change,
@@ -38,7 +36,7 @@ def tallies_apply(deltas: Deltas) -> None:
         )
         if change > 0:
             reached[(campaign_id, status)] += change
-    for (campaign_id, status), change in sorted(reached.items()):
+    for (campaign_id, status), change in _of_campaigns(reached):
         _add(
             MessageTimeline,
             change,
@@ -46,6 +44,17 @@ def tallies_apply(deltas: Deltas) -> None:
             minute=minute,
             status=status,
         )
+
+
+def _of_campaigns(counts: Counter) -> list:
+    """The non-zero items of `counts` (keys led by a campaign id) in key order,
+    the lock order every writer shares, so two batches never deadlock.
+
+    Single sends and test sends have no campaign and no tallies; they are left
+    out before sorting, since None and an id do not compare (one report batch
+    holds messages of both).
+    """
+    return sorted((key, n) for key, n in counts.items() if n and key[0] is not None)
 
 
 def _add(model, change: int, **key) -> None:
@@ -66,10 +75,9 @@ def counters_add(model, key: dict, changes: dict[str, int]) -> None:
 
 def failures_apply(failures: Failures) -> None:
     """Count messages that failed; call inside the transaction that failed them."""
-    for (campaign_id, status, code, reason), count in sorted(failures.items()):
-        if count and campaign_id is not None:
-            key = {"error_code": code, "error_reason": reason}
-            _add(FailureTally, count, campaign_id=campaign_id, status=status, **key)
+    for (campaign_id, status, code, reason), count in _of_campaigns(failures):
+        key = {"error_code": code, "error_reason": reason}
+        _add(FailureTally, count, campaign_id=campaign_id, status=status, **key)
 
 
 def failures_for(campaign_id: int, *, limit: int = 8) -> list[dict]:
@@ -113,9 +121,9 @@ def timeline_for(campaign_id: int) -> list[tuple]:
 
 def route_tallies_add(gateway: str, counts: Counter[int]) -> None:
     """Count messages of each campaign (id -> n) handed to route `gateway`."""
-    for campaign_id, count in sorted(counts.items()):
-        if count and campaign_id is not None:
-            _add(RouteTally, count, campaign_id=campaign_id, gateway=gateway)
+    handed = Counter({(campaign_id,): n for campaign_id, n in counts.items()})
+    for (campaign_id,), count in _of_campaigns(handed):
+        _add(RouteTally, count, campaign_id=campaign_id, gateway=gateway)
 
 
 def route_tallies_for(campaign_id: int) -> dict[str, int]:

@@ -12,7 +12,11 @@ from campaigns.services import campaign_confirm
 from campaigns.stats import campaign_stats
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, sign
 from messaging.models import Message
+from messaging.gateways.simulator.reporting import simulator_reports_send
+from messaging.models import FINAL
 from messaging.receipts import reports_apply
+from messaging.single import single_send, single_submit
+from messaging.tallies import failures_for, tallies_for
 from tests.campaigns.builders import priced
 from tests.campaigns.conftest import italian_rows, make_list
 
@@ -111,3 +115,40 @@ def test_an_unknown_route_is_404(client):
         "/api/delivery-reports/nope", b"{}", content_type="application/json"
     )
     assert response.status_code == 404
+
+
+def test_reports_of_campaign_and_single_messages_apply_in_one_batch(
+    account, settings
+):
+    """A transactional message has no campaign: its report rides in the same
+    batch as a campaign's and both are applied (None and an id do not sort)."""
+    settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 0
+    settings.SIMULATOR_DELIVERED_RATE = 0.5
+    settings.SIMULATOR_UNDELIVERED_RATE = 0.5
+    settings.SIMULATOR_EXPIRED_RATE = 0
+    answer, _replay = single_send(
+        account=account, phone_number="+393901234567", text="Ordine confermato"
+    )
+    single_submit(message_id=answer["id"])
+    campaign = priced(account, make_list(account, italian_rows(8)))
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_start(campaign_id=campaign.pk)
+    sending.campaign_send_batch(campaign_id=campaign.pk)
+
+    assert simulator_reports_send() == 9
+    reports_apply()
+
+    assert Message.objects.get(pk=answer["id"]).status in FINAL
+    counts = tallies_for(campaign.pk)
+    assert counts.get("DELIVERED", 0) + counts.get("UNDELIVERED", 0) == 8
+    assert counts == {
+        "QUEUED": 0,
+        "SUBMITTED": 0,
+        **{
+            status: Message.objects.filter(campaign=campaign, status=status).count()
+            for status in ("DELIVERED", "UNDELIVERED")
+        },
+    }
+    undelivered = counts.get("UNDELIVERED", 0)
+    assert sum(row["n"] for row in failures_for(campaign.pk)) == undelivered
+
