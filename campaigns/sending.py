@@ -630,6 +630,10 @@ def campaign_try_complete(
         return False
     if campaign.status == Status.PAUSED and not campaign.stop_requested_at:
         return False
+    if campaign.stop_requested_at:
+        # A batch at the route when stop was pressed may have been handed back
+        # since (route down, throttled), or its worker died: cancel it now.
+        dispatch.messages_cancel_queued(campaign_id=campaign_id)
     counts = tallies_by_channel(campaign_id).values()
     if any(c.get(MessageStatus.QUEUED, 0) for c in counts):
         return False

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.credit import credit_release, credit_reserve
+from accounts.deadlocks import deadlock_retried
 from accounts.errors import Conflict, DomainError
 from accounts.inputs import MAX_INT, within_a_year
 from accounts.models import Account
@@ -580,6 +581,14 @@ def campaign_cancel(
     `note` is kept on the history row: why a campaign was canceled, when it
     was not a person's choice (a skipped run of a recurring campaign).
     """
+    return deadlock_retried(
+        partial(_cancel, account=account, pk=pk, actor=actor, note=note)
+    )
+
+
+def _cancel(
+    *, account: Account, pk: int, actor: AbstractBaseUser | None, note: str
+) -> Campaign:
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=account.pk).first()
         campaign = campaign_get(account=account, pk=pk, for_update=True)

@@ -97,8 +97,15 @@ class CampaignStats(Counts):
 
     @property
     def cost(self) -> Decimal:
-        """What the campaign costs: captured once completed, else what is held."""
-        if self.campaign.status == Campaign.Status.COMPLETED:
+        """What the campaign costs the account: captured once it is over (nothing
+        for a canceled one), else what is held for it; a simulation moves no
+        credit and costs nothing."""
+        if self.campaign.simulation:
+            return Decimal()
+        if self.campaign.status in {
+            Campaign.Status.COMPLETED,
+            Campaign.Status.CANCELED,
+        }:
             return self.campaign.captured_amount
         return (
             self.campaign.reserved_amount or self.campaign.estimated_cost or Decimal()

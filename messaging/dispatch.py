@@ -3,15 +3,19 @@
 Any number of workers on any number of machines share a campaign's queue: a claim
 takes the next rows with `SELECT ... FOR UPDATE SKIP LOCKED`, stamps them with a
 token and the time, and commits at once. A claim older than `SEND_CLAIM_TIMEOUT`
-is a dead worker's and is taken over; the route recognises the retried message by
-its unchanged `client_ref`, so taking over never sends twice. Recording an
-outcome is conditional on the token and on the message still being queued, so a
-report that overtook the submission is never undone.
+is a dead worker's and is taken over: a live worker renews its claim while the
+route works on the batch, however slow the route. The retried message keeps its
+`client_ref`, which routes with an idempotency key (the simulator, RBM) recognise.
+Recording an outcome is conditional on the token and on the message still being
+queued, so a report that overtook the submission is never undone.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -23,7 +27,7 @@ from django.utils import timezone
 
 from contacts.models import OptOut, OptOutSource
 from contacts.selectors import suppressed_q
-from messaging.fallback import FALLS_BACK, fallbacks_create
+from messaging.fallback import FALLS_BACK, fallbacks_queue
 from messaging.gateways.base import (
     OPTED_OUT,
     Gateway,
@@ -178,6 +182,34 @@ def claimed_rows(claim: Claim) -> QuerySet[Message]:
     )
 
 
+@contextmanager
+def claim_kept(claim: Claim) -> Iterator[None]:
+    """Renew `claim` every third of `SEND_CLAIM_TIMEOUT` until the block ends.
+
+    A batch can outlast the timeout at a slow route (one request per WhatsApp
+    message, each up to its timeout); unrenewed, it would look abandoned and
+    another worker would send it again while it is still at the route. The
+    renewal runs on its own thread and connection; a killed worker renews
+    nothing, so its claim still goes stale and is taken over.
+    """
+    done = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not done.wait(settings.SEND_CLAIM_TIMEOUT / 3):
+                claimed_rows(claim).update(claimed_at=timezone.now())
+        finally:
+            connection.close()
+
+    keeper = threading.Thread(target=renew, name="claim-keeper", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
+
+
 def messages_unclaim(claim: Claim) -> None:
     """Hand a claim back untouched (throttled, or the route is down for now)."""
     claimed_rows(claim).update(claim_token=None, claimed_at=None)
@@ -208,7 +240,8 @@ def messages_submit(*, claim: Claim, gateway: Gateway, account_id: int) -> Count
     if not batch:
         return outcome
     try:
-        results = gateway.submit(batch)
+        with claim_kept(claim):
+            results = gateway.submit(batch)
     except GatewayUnavailable as exc:
         if exc.results:
             messages_record(
@@ -236,10 +269,13 @@ def messages_skip_suppressed(*, claim: Claim, account_id: int) -> Counter:
     )
     outcome: Counter = Counter()
     with transaction.atomic():
+        # Locked, and read again once a concurrent report is done with them: a
+        # row it moved is no longer queued, and is neither skipped nor counted.
         skipped = list(
-            claimed.filter(suppressed_q(account=account_id)).values_list(
-                "id", "campaign_id", "channel"
-            )
+            claimed.filter(suppressed_q(account=account_id))
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list("id", "campaign_id", "channel")
         )
         if skipped:
             Message.objects.filter(id__in=[i for i, _c, _ch in skipped]).update(
@@ -299,7 +335,16 @@ def messages_record(
     refused = [r for r in results if not r.accepted]
     outcome: Counter = Counter()
     with transaction.atomic():
-        mine = claimed_rows(claim)
+        # The claim's rows still queued under its token, locked in id order (the
+        # order reports lock theirs in): a report applied meanwhile has moved its
+        # message, which this batch then neither overwrites nor counts.
+        held = {
+            row[0]: row
+            for row in claimed_rows(claim)
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list("id", "campaign_id", "account_id", "channel")
+        }
         deltas: Deltas = Counter()
         moved: list[int] = []
         accounts: set[int] = set()
@@ -326,11 +371,7 @@ def messages_record(
         failed: list[int] = []
         failures: Failures = Counter()
         for (status, code, reason), ids in groups.items():
-            rows = list(
-                mine.filter(id__in=ids).values_list(
-                    "id", "campaign_id", "account_id", "channel"
-                )
-            )
+            rows = [held[i] for i in ids if i in held]
             Message.objects.filter(id__in=[row[0] for row in rows]).update(
                 status=status,
                 error_code=code,
@@ -362,15 +403,15 @@ def messages_record(
                 ],
                 ignore_conflicts=True,
             )
-        tallies_apply(deltas)
-        failures_apply(failures)
         handed: Counter[int] = Counter()
         for (campaign_id, _channel, status), n in deltas.items():
             if status == MessageStatus.QUEUED:
                 handed[campaign_id] -= n
+        deltas.update(fallbacks_queue(ids=failed))
+        tallies_apply(deltas)
+        failures_apply(failures)
         route_tallies_add(gateway, handed)
         message_events_record(account_ids=accounts, message_ids=moved)
-        fallbacks_create(ids=failed)
     return outcome
 
 
@@ -482,6 +523,7 @@ def messages_expire(*, campaign_id: int, before) -> int:
         for channel, count in moved.items():
             deltas[(campaign_id, channel, MessageStatus.SUBMITTED)] -= count
             deltas[(campaign_id, channel, MessageStatus.EXPIRED)] += count
+        deltas.update(fallbacks_queue(ids=unreplaced))
         tallies_apply(deltas)
         key = (campaign_id, MessageStatus.EXPIRED, NO_REPORT, NO_REPORT_REASON)
         failures_apply(Counter({key: sum(moved.values())}))
@@ -493,5 +535,4 @@ def messages_expire(*, campaign_id: int, before) -> int:
                 error_code=NO_REPORT,
             )
             message_events_record_where(messages=expired)
-        fallbacks_create(ids=unreplaced)
     return sum(moved.values())

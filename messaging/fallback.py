@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from messaging.models import FAILURES, Channel, FallbackDraft, Message, MessageStatus
 from messaging.references import reference_sql
-from messaging.tallies import tallies_apply
+from messaging.tallies import Deltas, tallies_apply
 
 # A message that ends so, in a campaign with fallback, gets its SMS. DELIVERED
 # does not, nor SKIPPED (opted out) or CANCELED (the campaign was stopped).
@@ -40,15 +40,26 @@ def _placeholders(values: Sequence) -> str:
 
 
 def fallbacks_create(*, ids: Sequence[int]) -> int:
+    """`fallbacks_queue` with its tallies applied; the number of SMS queued."""
+    with transaction.atomic():
+        deltas = fallbacks_queue(ids=ids)
+        tallies_apply(deltas)
+    return sum(deltas.values())
+
+
+def fallbacks_queue(*, ids: Sequence[int]) -> Deltas:
     """Queue the SMS of each of these RCS/WhatsApp messages that has a draft and
-    none yet; the number queued.
+    none yet; the tallies' deltas of what was queued.
 
     Call it in the transaction that gave the messages their failing outcome (or
-    found them overdue): the SMS exists exactly when the outcome does.
+    found them overdue): the SMS exists exactly when the outcome does. That
+    transaction applies these deltas with its own in one `tallies_apply`: tally
+    rows locked in two passes are locked out of order, and two batches that do
+    so deadlock.
     """
     ids = list(ids)
     if not ids:
-        return 0
+        return Counter()
     now = timezone.now()
     lock = (
         " FOR UPDATE OF m FOR SHARE OF d" if connection.vendor == "postgresql" else ""
@@ -91,12 +102,9 @@ def fallbacks_create(*, ids: Sequence[int]) -> int:
                 ],
             )
             created.update(row[0] for row in cursor.fetchall())
-        tallies_apply(
-            Counter(
-                {(c, Channel.SMS, MessageStatus.QUEUED): n for c, n in created.items()}
-            )
-        )
-    return sum(created.values())
+    return Counter(
+        {(c, Channel.SMS, MessageStatus.QUEUED): n for c, n in created.items()}
+    )
 
 
 def fallbacks_overdue(*, campaign_id: int, before: datetime) -> int:

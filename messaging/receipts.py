@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.bulk import rows_insert
-from messaging.fallback import FALLS_BACK, fallbacks_create
+from messaging.fallback import FALLS_BACK, fallbacks_queue
 from messaging.gateways.base import Report
 from messaging.models import (
     FAILURES,
@@ -173,14 +173,23 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         moved_ids: list[int] = []
         failures: Failures = Counter()
+        early: set[int] = set()
         for message_id, report in chosen.items():
             current = messages[message_id][4]
-            if _rank(report[4]) > _rank(current):
+            if report[4] == MessageStatus.SUBMITTED and current == MessageStatus.QUEUED:
+                # Only the submission's own answer makes a message SUBMITTED, with
+                # the route's id and the time it left (which expiry reads): an
+                # interim report ahead of that answer waits for it.
+                early.add(report[0])
+            elif _rank(report[4]) > _rank(current):
                 groups[(report[4], report[5], report[6])].append(message_id)
+        if early:
+            applied = [r for r in applied if r not in early]
+            for report in reports:
+                if report[0] in early:
+                    (dropped if report[7] < park_until else waiting).append(report[0])
         for (status, code, reason), ids in groups.items():
             moved = Message.objects.filter(id__in=ids).exclude(status__in=FINAL)
-            if status == MessageStatus.SUBMITTED:
-                moved = moved.filter(status=MessageStatus.QUEUED)
             for message_id in ids:
                 row = messages[message_id]
                 deltas[(row[5], row[6], row[4])] -= 1
@@ -189,17 +198,20 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                     failures[(row[5], status, code, reason)] += 1
                 if status in FALLS_BACK and row[6] != Channel.SMS:
                     failed.append(message_id)
-            values = {"status": status, "claim_token": None}
-            if status in FINAL:
-                values.update(finished_at=now, error_code=code, error_reason=reason)
-            moved.update(**values)
+            moved.update(
+                status=status,
+                claim_token=None,
+                finished_at=now,
+                error_code=code,
+                error_reason=reason,
+            )
             moved_ids += ids
+        deltas.update(fallbacks_queue(ids=failed))
         tallies_apply(deltas)
         failures_apply(failures)
         message_events_record(
             account_ids={messages[m][7] for m in moved_ids}, message_ids=moved_ids
         )
-        fallbacks_create(ids=failed)
         DeliveryReport.objects.filter(id__in=applied + dropped).update(applied_at=now)
         DeliveryReport.objects.filter(id__in=waiting).update(retry_at=now + RETRY_AFTER)
     return {messages[m][5] for m in chosen if messages[m][5] is not None}

@@ -11,9 +11,8 @@ from campaigns import sending
 from campaigns.services import campaign_confirm
 from campaigns.stats import campaign_stats
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, sign
-from messaging.models import Message
 from messaging.gateways.simulator.reporting import simulator_reports_send
-from messaging.models import FINAL
+from messaging.models import FINAL, Message
 from messaging.receipts import reports_apply
 from messaging.single import single_send, single_submit
 from messaging.tallies import failures_for, tallies_for
@@ -117,9 +116,7 @@ def test_an_unknown_route_is_404(client):
     assert response.status_code == 404
 
 
-def test_reports_of_campaign_and_single_messages_apply_in_one_batch(
-    account, settings
-):
+def test_reports_of_campaign_and_single_messages_apply_in_one_batch(account, settings):
     """A transactional message has no campaign: its report rides in the same
     batch as a campaign's and both are applied (None and an id do not sort)."""
     settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 0
@@ -151,4 +148,3 @@ def test_reports_of_campaign_and_single_messages_apply_in_one_batch(
     }
     undelivered = counts.get("UNDELIVERED", 0)
     assert sum(row["n"] for row in failures_for(campaign.pk)) == undelivered
-
