@@ -63,7 +63,9 @@ def json_loads(raw: bytes) -> Any:
         raise UnstorableInput("body", _("The body is not valid UTF-8.")) from exc
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
+        # Besides JSONDecodeError (a ValueError): a number past int()'s digit
+        # limit (ValueError) and arrays or objects nested past the recursion limit.
         raise UnstorableInput("body", "Malformed JSON") from exc
     refuse_unstorable(data)
     return data
@@ -72,6 +74,12 @@ def json_loads(raw: bytes) -> Any:
 def is_storable(text: str) -> bool:
     """Whether `text` can be stored as UTF-8 text in PostgreSQL."""
     return _UNSTORABLE.search(text) is None
+
+
+def storable(text: str) -> str:
+    """`text` without what PostgreSQL cannot store: for what a provider says,
+    kept as far as it can be rather than refused (its report still counts)."""
+    return _UNSTORABLE.sub("", text)
 
 
 def _storable(text: str) -> str:

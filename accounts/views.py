@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.apikeys import apikey_create, apikey_revoke
 from accounts.decorators import AccountRequest, account_required
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from accounts.forms import ApiKeyForm, SendWindowForm
 from accounts.middleware import SESSION_KEY
@@ -107,13 +108,9 @@ def api_key_revoke(request: AccountRequest, pk: int) -> HttpResponse:
 @require_POST
 def switch_account(request: AccountRequest) -> HttpResponse:
     """Make another of the user's accounts the current one."""
-    wanted = request.POST.get("account")
-    if (
-        wanted
-        and wanted.isdigit()
-        and accounts_for_user(request.user).filter(pk=wanted).exists()
-    ):
-        request.session[SESSION_KEY] = int(wanted)
+    wanted_id = as_id(request.POST.get("account"))
+    if wanted_id and accounts_for_user(request.user).filter(pk=wanted_id).exists():
+        request.session[SESSION_KEY] = wanted_id
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"

@@ -18,6 +18,7 @@ class CampaignErrorCode(StrEnum):
     CHANGED_MEANWHILE = "changed_meanwhile"
     NOT_CALCULATED = "not_calculated"
     SCHEDULE_IN_PAST = "schedule_in_past"
+    SCHEDULE_REQUIRED = "schedule_required"
     SCHEDULE_TOO_FAR = "schedule_too_far"
     TOO_MANY_ACTIVE = "too_many_active"
     TOO_MANY_RECIPIENTS = "too_many_recipients"

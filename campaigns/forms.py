@@ -23,6 +23,7 @@ from accounts.inputs import MAX_INT
 from accounts.models import Account
 from campaigns.models import Campaign
 from campaigns.recurrence import DAYS, weekly_rule
+from campaigns.speed import MAX_PER_MINUTE, MAX_SPREAD_HOURS
 from contacts.selectors import contact_lists_for_account
 from messaging.models import Channel, WhatsAppTemplate
 
@@ -259,10 +260,16 @@ class RecipientsForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     max_per_minute = forms.IntegerField(
-        label=_("At most messages per minute"), min_value=1, required=False
+        label=_("At most messages per minute"),
+        min_value=1,
+        max_value=MAX_PER_MINUTE,
+        required=False,
     )
     spread_hours = forms.IntegerField(
-        label=_("or spread over hours"), min_value=1, required=False
+        label=_("or spread over hours"),
+        min_value=1,
+        max_value=MAX_SPREAD_HOURS,
+        required=False,
     )
     use_canary = forms.BooleanField(
         label=_(

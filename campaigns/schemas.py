@@ -21,6 +21,7 @@ from ninja.errors import ValidationError
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticError
 
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from accounts.inputs import MAX_BIGINT, MAX_INT, SafeDatetime, Text, json_loads
 from accounts.models import Account
@@ -34,7 +35,7 @@ from campaigns.stats import CampaignStats, Counts
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
 from messaging.links import NO_CLICKS, link_stats
-from messaging.models import Channel, Message
+from messaging.models import SUBMITTED, Channel, Message, MessageStatus
 
 # A list named by id (64-bit), "list_87" or its name (the guide's handles).
 ListRef = (
@@ -334,7 +335,7 @@ def contact_list_from_reference(*, account: Account, ref: int | str) -> ContactL
     lists = contact_lists_for_account(account=account)
     text = str(ref).strip()
     digits = text.rsplit("_", 1)[-1]
-    found = lists.filter(pk=int(digits)).first() if digits.isdigit() else None
+    found = lists.filter(pk=pk).first() if (pk := as_id(digits)) else None
     found = found or lists.filter(name=text).first()
     if found is None:
         raise DomainError(
@@ -578,6 +579,9 @@ class Uc006Counts(Schema):
     undelivered: int
     pending: int
     deliveryRate: float = Field(description="Percent of sent, two decimals")
+    awaitingReport: int = Field(description="Sent, no final report yet")
+    skipped: int = Field(description="Opted out after confirmation: not sent")
+    canceled: int = Field(description="Not sent: the campaign was stopped")
 
 
 class Uc006Cost(Schema):
@@ -610,8 +614,8 @@ class MessageOut(Schema):
     status: str
     parts: int
     price: Decimal
-    errorCode: str
-    errorReason: str
+    errorCode: str | None
+    errorReason: str | None
     clientReference: str
     providerMessageId: str
     queuedAt: datetime
@@ -684,6 +688,11 @@ def uc006_stats_out(stats: CampaignStats) -> dict[str, Any]:
             "undelivered": stats.failed,
             "pending": stats.pending,
             "deliveryRate": round(stats.rate(stats.delivered) * 100, 2),
+            # total = sent + pending + skipped + canceled, and
+            # sent = delivered + undelivered + awaitingReport.
+            "awaitingReport": stats.awaiting,
+            "skipped": stats.skipped,
+            "canceled": stats.canceled,
         },
         "cost": {
             "totalCredits": to_cents(stats.cost),
@@ -694,6 +703,10 @@ def uc006_stats_out(stats: CampaignStats) -> dict[str, Any]:
     }
 
 
+# Messages whose price is (or will be) paid: the route took them, or they wait.
+CHARGEABLE = SUBMITTED | {MessageStatus.QUEUED}
+
+
 def message_out(message: Message, *, clicked: datetime | None = None) -> dict[str, Any]:
     return {
         "id": message.pk,
@@ -702,9 +715,10 @@ def message_out(message: Message, *, clicked: datetime | None = None) -> dict[st
         "fallbackOf": message.fallback_of,
         "status": message.status,
         "parts": message.parts,
-        "price": message.price,
-        "errorCode": message.error_code,
-        "errorReason": message.error_reason,
+        # What it costs the account: nothing once it ended unsent.
+        "price": message.price if message.status in CHARGEABLE else Decimal("0"),
+        "errorCode": message.error_code or None,
+        "errorReason": message.error_reason or None,
         "clientReference": str(message.client_ref),
         "providerMessageId": message.provider_id,
         "queuedAt": message.created_at,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from accounts.digits import as_id
 from accounts.errors import DomainError, one_or_not_found
 from accounts.models import Account, LedgerEntry, LedgerKind
 from accounts.money import to_cents
@@ -144,9 +145,10 @@ def campaign_messages_page(
                 {"status": "Use one of " + ", ".join(MessageStatus.values)}
             )
         messages = messages.filter(status=wanted)
-    if after is not None and not (after.isdigit() and int(after) < 2**63):
+    cursor = as_id(after) if after else None
+    if after and cursor is None:
         raise DomainError({"cursor": "Invalid cursor"})
-    return keyset_page(messages, after=int(after) if after else None, size=size)
+    return keyset_page(messages, after=cursor, size=size)
 
 
 def recurring_get(

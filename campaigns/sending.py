@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.credit import credit_capture, credit_release, credit_reserve
-from accounts.errors import DomainError, InsufficientCredit
+from accounts.errors import Conflict, DomainError, InsufficientCredit
 from accounts.models import Account
 from accounts.money import to_cents
 from campaigns.canary import canary_select, resume_values
@@ -676,7 +676,7 @@ def campaign_resume(
     messages go, so nobody gets it twice."""
     campaign = campaign_get(account=account, pk=pk)
     if campaign.stop_requested_at:
-        raise DomainError({"status": _("A stopped campaign cannot be resumed.")})
+        raise Conflict({"status": _("A stopped campaign cannot be resumed.")})
     campaign_transition(
         campaign=campaign, target=Status.SENDING, actor=actor, **resume_values(campaign)
     )

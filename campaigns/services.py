@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.credit import credit_release, credit_reserve
 from accounts.deadlocks import deadlock_retried
+from accounts.digits import ascii_digits
 from accounts.errors import Conflict, DomainError
 from accounts.inputs import MAX_INT, within_a_year
 from accounts.models import Account
@@ -38,6 +39,7 @@ from campaigns.forecast import campaign_forecast, duration_text
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.quotes import Quote, quote_calculate
 from campaigns.selectors import campaign_get
+from campaigns.speed import MAX_PER_MINUTE, MAX_SPREAD_HOURS
 from campaigns.states import ACTIVE, EDITABLE, Status
 from campaigns.transitions import InvalidTransition, campaign_transition
 from contacts.models import ContactList
@@ -48,6 +50,7 @@ from messaging.models import Channel
 from messaging.senders import sender_valid
 from messaging.whatsapp_templates import (
     DEFAULT_LANGUAGE,
+    MAX_TEMPLATE_VARIABLES,
     mapping_check,
     template_resolve,
 )
@@ -97,6 +100,7 @@ QUOTE_FIELDS = (
 )
 RICH_MAX_CHARS = 1000
 TEMPLATE_ID_MAX_CHARS = Campaign._meta.get_field("template_id").max_length
+MAX_COLUMN_NAME = 100  # a list column a template variable names
 MAINTENANCE_HOURS = (time(2, 0), time(4, 0))
 
 
@@ -186,6 +190,18 @@ def _clean(
                 _("The SMS needs %(parts)d parts; the maximum is %(max)d.")
                 % {"parts": info.parts, "max": settings.SMS_MAX_PARTS},
             )
+    if "template_variables" in given and not _mapping_valid(
+        given["template_variables"] or {}
+    ):
+        refuse(
+            "template_variables",
+            CampaignErrorCode.TEMPLATE_VARIABLES,
+            _(
+                "Map variables by number (1 to %(max)s) to list columns: "
+                '{"1": "first_name"}.'
+            )
+            % {"max": MAX_TEMPLATE_VARIABLES},
+        )
     if channel == Channel.WHATSAPP and {
         "channel",
         "template_id",
@@ -215,10 +231,17 @@ def _clean(
             cleaned["canary"] = canary_clean(given["canary"])
         except DomainError as exc:
             refuse("canary", CampaignErrorCode.INVALID_CANARY, exc.message)
-    for field in ("max_per_minute", "spread_hours"):
+    for field, most in (
+        ("max_per_minute", MAX_PER_MINUTE),
+        ("spread_hours", MAX_SPREAD_HOURS),
+    ):
         value = given.get(field)
-        if value is not None and value < 1:
-            refuse(field, CampaignErrorCode.INVALID_SPEED, _("Use a number from 1 up."))
+        if value is not None and not 1 <= value <= most:
+            refuse(
+                field,
+                CampaignErrorCode.INVALID_SPEED,
+                _("Use a number from 1 to %(max)s.") % {"max": most},
+            )
     if merged.get("max_per_minute") and merged.get("spread_hours"):
         refuse(
             "max_per_minute",
@@ -250,15 +273,8 @@ def _clean_template(
     """
     template_id = str(merged.get("template_id") or "").strip()
     mapping = merged.get("template_variables") or {}
-    if not isinstance(mapping, dict) or not all(
-        str(key).isdigit() and isinstance(value, str) for key, value in mapping.items()
-    ):
-        refuse(
-            "template_variables",
-            CampaignErrorCode.TEMPLATE_VARIABLES,
-            _('Map variables by number to list columns: {"1": "first_name"}.'),
-        )
-        return
+    if not _mapping_valid(mapping):
+        return  # refused by the caller, whatever the channel
     if not template_id:
         return
     try:
@@ -274,6 +290,19 @@ def _clean_template(
         mapping_check(template=template, mapping=mapping)
     except DomainError as exc:
         refuse("template_variables", CampaignErrorCode.TEMPLATE_VARIABLES, exc.message)
+
+
+def _mapping_valid(mapping: object) -> bool:
+    """Whether template variables map numbers 1 to MAX_TEMPLATE_VARIABLES to
+    column names: anything else is refused before it is stored, since every
+    send builds one parameter per number up to the highest."""
+    return isinstance(mapping, dict) and all(
+        ascii_digits(key)
+        and 1 <= int(key) <= MAX_TEMPLATE_VARIABLES
+        and isinstance(value, str)
+        and len(value) <= MAX_COLUMN_NAME
+        for key, value in mapping.items()
+    )
 
 
 def _goal_problem(goal: int) -> str:
@@ -526,6 +555,17 @@ def campaign_confirm(
         scheduled_at = campaign.scheduled_at
     if send_immediately:
         scheduled_at = None
+    if send_immediately is False and scheduled_at is None:
+        # Asked explicitly not to send now, and no time to send at: sending now
+        # anyway would do the opposite of what the request says.
+        raise DomainError(
+            {
+                "scheduled_at": _(
+                    "Give the time to send at, or ask to send immediately."
+                )
+            },
+            code=CampaignErrorCode.SCHEDULE_REQUIRED,
+        )
     now = timezone.now()
     if scheduled_at is not None and (problem := _schedule_problem(scheduled_at)):
         raise DomainError(

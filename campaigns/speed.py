@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from campaigns.models import Campaign
 
+# The bounds of what a user may ask: a million a minute is beyond any route,
+# and a week is the longest spread that still reads as one campaign.
+MAX_PER_MINUTE = 1_000_000
+MAX_SPREAD_HOURS = 168
+
 
 def campaign_rate(campaign: Campaign) -> float:
     """The campaign's own pace in messages per second; 0 when it has none.

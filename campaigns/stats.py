@@ -119,6 +119,8 @@ class CampaignStats(Counts):
             return None
         if self.campaign.completed_at:
             return self.campaign.completed_at
+        if self.campaign.status == Campaign.Status.PAUSED:
+            return None  # nothing moves until it is resumed
         return remaining_forecast(self.campaign, queued=self.queued)
 
 

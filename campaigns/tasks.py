@@ -6,6 +6,9 @@ a batch claims its rows, completing settles inside the transition.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
+
 from celery import shared_task
 
 from campaigns import canary, sending
@@ -13,6 +16,8 @@ from campaigns.models import Campaign
 from campaigns.recurring import recurring_run_due
 from messaging.gateways.base import GatewayUnavailable
 from messaging.ratelimit import RateLimiterUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="campaigns.start", acks_late=True, ignore_result=True)
@@ -59,24 +64,42 @@ def send_batch_task(campaign_id: int) -> None:
         send_batch_task.delay(campaign_id)
 
 
+def _each(campaign_ids: Iterable[int], step: Callable[[int], object]) -> None:
+    """`step` for every campaign; one that fails is logged and the others go on.
+
+    One account's broken campaign must not hold back everybody else's: a tick
+    that stopped at the first error would never reach the campaigns after it.
+    """
+    for campaign_id in campaign_ids:
+        try:
+            step(campaign_id)
+        except Exception:
+            logger.exception("tick: campaign %s failed this step", campaign_id)
+
+
+def _start_due(campaign_id: int) -> None:
+    if sending.campaign_start(campaign_id=campaign_id):
+        sending.lanes_open(campaign_id)
+
+
+def _watch_canary(campaign_id: int) -> None:
+    canary.canary_check(campaign_id=campaign_id, lanes_open=sending.lanes_open)
+    canary.rolling_check(campaign_id=campaign_id)
+
+
 @shared_task(name="campaigns.tick", ignore_result=True)
 def tick_task() -> None:
     """Beat, every few seconds: start what is due, revive stalled lanes, fall back
     to SMS where RCS/WhatsApp did not report in time, finish."""
-    for campaign_id in sending.campaigns_due():
-        if sending.campaign_start(campaign_id=campaign_id):
-            sending.lanes_open(campaign_id)
-    for campaign_id in sending.campaigns_unstarted():
-        start_task.delay(campaign_id)
-    for campaign_id in sending.campaigns_stalled():
-        sending.lanes_open(campaign_id)
-    for campaign_id in sending.campaigns_falling_back():
-        sending.lanes_open(campaign_id)
-    for campaign_id in canary.canaries_watched():
-        canary.canary_check(campaign_id=campaign_id, lanes_open=sending.lanes_open)
-        canary.rolling_check(campaign_id=campaign_id)
-    for campaign_id in sending.campaigns_finishing():
-        sending.campaign_try_complete(campaign_id=campaign_id)
+    _each(sending.campaigns_due(), _start_due)
+    _each(sending.campaigns_unstarted(), start_task.delay)
+    _each(sending.campaigns_stalled(), sending.lanes_open)
+    _each(sending.campaigns_falling_back(), sending.lanes_open)
+    _each(canary.canaries_watched(), _watch_canary)
+    _each(
+        sending.campaigns_finishing(),
+        lambda campaign_id: sending.campaign_try_complete(campaign_id=campaign_id),
+    )
 
 
 @shared_task(name="campaigns.run_recurring", ignore_result=True)

@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "accounts.middleware.CurrentAccountMiddleware",
     "accounts.middleware.RequestLimitsMiddleware",
     "accounts.middleware.DomainErrorMiddleware",
+    "config.middleware.api_method_not_allowed",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -367,6 +368,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu's default (1 s) lets a worker take about one message a second
+        # per process: fewer than beat's every-second jobs, so the backlog grew.
+        "polling_interval": 0.05,
     }
 else:
     # Longer than any task runs, so a slow task is not redelivered to a second worker.
@@ -388,9 +392,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contacts.drop_abandoned_lists",
         "schedule": 3600.0,
     },
-    "campaigns-tick": {"task": "campaigns.tick", "schedule": 5.0},
-    "apply-delivery-reports": {"task": "messaging.apply_reports", "schedule": 1.0},
-    "simulator-reports": {"task": "messaging.simulator_reports", "schedule": 1.0},
+    "campaigns-tick": {
+        "task": "campaigns.tick",
+        "schedule": 5.0,
+        "options": {"expires": 15},
+    },
+    # Every second, and worthless once the next has been queued: one that waited
+    # past a few seconds is dropped (each run does all there is to do).
+    "apply-delivery-reports": {
+        "task": "messaging.apply_reports",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
+    "simulator-reports": {
+        "task": "messaging.simulator_reports",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
     # Webhooks: batch new events, hand due deliveries to workers.
     "webhooks": {
         "task": "messaging.webhooks",

@@ -16,6 +16,7 @@ from ninja.responses import Status
 from accounts.api import Fail
 from accounts.api_errors import errors_named_as_sent
 from accounts.api_routing import DualRouter
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from contacts.exporting import XLSX_TYPE, Format, error_report_response
 from contacts.importing import contact_import_create
@@ -66,9 +67,9 @@ optout_router = DualRouter(tags=["Opt-outs"])
 def _cursor(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    if (cursor := as_id(value)) is None:
         raise DomainError({"cursor": _("Invalid cursor")})
-    return int(value)
+    return cursor
 
 
 @router.post("/contact-lists", response={201: ContactListOut, 400: Fail, 401: Fail})

@@ -54,6 +54,7 @@ from openpyxl.utils.datetime import (
     from_ISO8601,
 )
 
+from accounts.digits import ascii_digits
 from contacts.errors import FileRejected
 
 logger = logging.getLogger(__name__)
@@ -693,7 +694,7 @@ class _Sheet:
 def _dimension_rows(ref: str) -> int | None:
     """The last row of a range such as "A1:E1200" (None if it does not parse)."""
     last = ref.rpartition(":")[2].lstrip("$").lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ$")
-    return int(last) if last.isdigit() else None
+    return int(last) if ascii_digits(last) else None
 
 
 def _column(ref: str) -> int:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import AccountRequest, account_required
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from accounts.forms import add_domain_errors
 from campaigns.routes import route_delete_unused
@@ -158,7 +159,7 @@ def replies(request: AccountRequest) -> HttpResponse:
 
     def cursor(name: str) -> int | None:
         value = request.GET.get(name, "")
-        return int(value) if value.isdigit() else None
+        return as_id(value)
 
     page = keyset_page(
         replies_for_account(account_id=request.account.pk, keyword=keyword),

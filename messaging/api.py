@@ -14,7 +14,7 @@ from accounts.api import Fail
 from accounts.api_routing import DualRouter
 from accounts.errors import DomainError, NotFound
 from messaging.callbacks import callback_receive, callback_request, reports_receive
-from messaging.gateways.base import InvalidReport
+from messaging.gateways.base import InvalidReport, MalformedReport
 
 router = DualRouter(tags=["Delivery reports"])
 
@@ -32,6 +32,8 @@ def delivery_reports_api(request: HttpRequest, gateway: str):
         )
     except KeyError as exc:
         raise NotFound("gateway") from exc
+    except MalformedReport as exc:
+        raise DomainError({"body": str(exc)}) from exc
     except InvalidReport as exc:
         raise DomainError({"signature": str(exc)}, status_code=401) from exc
     return Status(202, {"received": count})
@@ -40,7 +42,7 @@ def delivery_reports_api(request: HttpRequest, gateway: str):
 @router.api_operation(
     ["GET", "POST"],
     "/callbacks/{route_key}",
-    response={200: dict, 403: Fail, 404: Fail},
+    response={200: dict, 400: Fail, 403: Fail, 404: Fail},
     auth=None,
 )
 def callbacks_api(request: HttpRequest, route_key: str):
@@ -55,6 +57,8 @@ def callbacks_api(request: HttpRequest, route_key: str):
         )
     except KeyError as exc:
         raise NotFound("gateway") from exc
+    except MalformedReport as exc:
+        raise DomainError({"body": str(exc)}) from exc
     except InvalidReport as exc:
         raise DomainError({"signature": str(exc)}, status_code=403) from exc
     if callback.response is not None:

@@ -9,11 +9,21 @@ answer (a handshake, an empty TwiML document).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields, replace
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
 
-from messaging.gateways.base import Callback, CallbackRequest
+from accounts.inputs import storable
+from messaging.gateways.base import (
+    Callback,
+    CallbackRequest,
+    InboundMessage,
+    InvalidReport,
+    MalformedReport,
+    Report,
+)
 from messaging.gateways.kinds import adapter_for
 from messaging.inbound import inbound_receive
 from messaging.receipts import reports_store
@@ -26,10 +36,34 @@ def callback_receive(*, route_key: str, request: CallbackRequest) -> Callback:
     Raises KeyError for an unknown route (answer 404) and `InvalidReport` for a
     call that is not genuine (answer 403).
     """
-    callback = adapter_for(route_spec(route_key)).parse_callback(request)
-    reports_store(gateway_key=route_key, reports=callback.reports)
-    inbound_receive(route_key=route_key, messages=callback.inbound)
-    return callback
+    adapter = adapter_for(route_spec(route_key))
+    try:
+        callback = adapter.parse_callback(request)
+    except InvalidReport:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
+        raise MalformedReport("malformed callback") from exc
+    reports = [_cleaned(report, LIMITS) for report in callback.reports]
+    inbound = [_cleaned(message, LIMITS) for message in callback.inbound]
+    reports_store(gateway_key=route_key, reports=reports)
+    inbound_receive(route_key=route_key, messages=inbound)
+    return replace(callback, reports=reports, inbound=inbound)
+
+
+# Column sizes of what a provider's text lands in (reports, replies).
+LIMITS = {"provider_id": 100, "error_code": 40, "error_reason": 300, "to": 20}
+Item = TypeVar("Item", Report, InboundMessage)
+
+
+def _cleaned(item: Item, limits: Mapping[str, int]) -> Item:
+    """`item` with every text storable and cut to its column: a provider's
+    stray NUL or overlong reason must not lose the report it belongs to."""
+    changes = {}
+    for field in fields(item):
+        value = getattr(item, field.name)
+        if isinstance(value, str):
+            changes[field.name] = storable(value)[: limits.get(field.name)]
+    return replace(item, **changes)
 
 
 def reports_receive(

@@ -127,12 +127,19 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         reports = _pending_batch(now, limit)
         if not reports:
             return set()
-        refs = {r[3] for r in reports if r[3]}
+        # A route's reports match only the messages that went through it: another
+        # account's route cannot move this account's messages, even knowing
+        # their references.
+        refs_by_gateway: dict[str, set] = defaultdict(set)
         ids_by_gateway: dict[str, set[str]] = defaultdict(set)
         for r in reports:
-            if r[2] and not r[3]:  # our reference, when given, is the exact match
+            if r[3]:  # our reference, when given, is the exact match
+                refs_by_gateway[r[1]].add(r[3])
+            elif r[2]:
                 ids_by_gateway[r[1]].add(r[2])
-        match = Q(client_ref__in=refs)
+        match = Q(pk__in=[])
+        for gateway, refs in refs_by_gateway.items():
+            match |= Q(gateway=gateway, client_ref__in=refs)
         for gateway, provider_ids in ids_by_gateway.items():
             match |= Q(gateway=gateway, provider_id__in=provider_ids)
         messages = {
@@ -151,7 +158,7 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
                 "account_id",
             )
         }
-        by_ref = {row[1]: row for row in messages.values()}
+        by_ref = {(row[2], row[1]): row for row in messages.values()}
         by_provider = {(row[2], row[3]): row for row in messages.values() if row[3]}
 
         # The best report per message wins: final beats interim, the first final stays.
@@ -159,7 +166,9 @@ def reports_apply(*, limit: int = 5000) -> set[int]:
         applied, waiting, dropped = [], [], []
         park_until = now - timedelta(hours=settings.REPORT_PARK_HOURS)
         for report in reports:
-            message = by_ref.get(report[3]) or by_provider.get((report[1], report[2]))
+            message = by_ref.get((report[1], report[3])) or by_provider.get(
+                (report[1], report[2])
+            )
             if message is None:
                 (dropped if report[7] < park_until else waiting).append(report[0])
                 continue

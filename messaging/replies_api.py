@@ -10,6 +10,7 @@ from ninja import Field, Query, Schema
 
 from accounts.api import Fail
 from accounts.api_routing import DualRouter
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from contacts.paging import keyset_page
 from messaging.inbound import replies_for_account
@@ -53,11 +54,12 @@ def replies_api(
     limit: int = Query(100, ge=1, le=1000),
 ):
     """The account's replies, newest first (`nextCursor` pages on)."""
-    if cursor and not cursor.isdigit():
+    after = as_id(cursor) if cursor else None
+    if cursor and after is None:
         raise DomainError({"cursor": _("Invalid cursor")})
     page = keyset_page(
         replies_for_account(account_id=request.account.pk, keyword=keyword),
-        after=int(cursor) if cursor else None,
+        after=after,
         size=limit,
         descending=True,
     )

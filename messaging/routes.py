@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from accounts.digits import as_id
 from accounts.errors import DomainError, one_or_not_found
 from accounts.models import Account
 from messaging import ratelimit
@@ -36,6 +37,7 @@ from messaging.gateways.simulator.gateway import BUILTIN_KEY
 from messaging.models import ROUTE_KEY_PREFIX, Channel, Route
 
 RATE_LIMIT_FIELD = "rateLimit"
+MAX_RATE_LIMIT = 100_000  # messages per second, beyond any route
 CALLBACK_PATH = "/api/partner-gateway/v1/callbacks/"
 # Shortest secret whose last four characters are shown: of a short one they
 # would give too much away.
@@ -95,11 +97,18 @@ def _validated(
     rate = values.pop(RATE_LIMIT_FIELD, 0) or 0
     try:
         rate = float(rate)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         rate = -1.0
-    if rate < 0:
+    # NaN fails both comparisons; infinity and beyond-any-route rates are refused
+    # here, since the shared bucket holds whole tokens.
+    if not 0 <= rate <= MAX_RATE_LIMIT:
         raise DomainError(
-            {f"settings.{RATE_LIMIT_FIELD}": _("A number of messages per second.")}
+            {
+                f"settings.{RATE_LIMIT_FIELD}": _(
+                    "A number of messages per second, from 0 (no limit) to %(max)s."
+                )
+                % {"max": MAX_RATE_LIMIT}
+            }
         )
     for name in cls.secret_fields:
         if values.get(name) in (None, "") and stored.get(name):
@@ -292,9 +301,7 @@ def route_resolve(*, account_id: int, channel: str) -> RouteSpec:
 def route_pk(key: str) -> int | None:
     """The primary key in a route key `r<pk>`; None for the built-in or a bad key."""
     digits = key[len(ROUTE_KEY_PREFIX) :]
-    if key.startswith(ROUTE_KEY_PREFIX) and digits.isdigit() and len(digits) < 19:
-        return int(digits)
-    return None
+    return as_id(digits) if key.startswith(ROUTE_KEY_PREFIX) else None
 
 
 def route_by_key(key: str) -> Route | None:

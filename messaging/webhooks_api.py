@@ -10,6 +10,7 @@ from ninja.responses import Status
 
 from accounts.api import Fail
 from accounts.api_routing import DualRouter
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from messaging import webhooks
 from messaging.models import WebhookDelivery, WebhookEndpoint
@@ -142,9 +143,9 @@ def webhook_deliveries_api(
     if status:
         rows = rows.filter(status=status.upper())
     if cursor:
-        if not cursor.isdigit():
+        if (before := as_id(cursor)) is None:
             raise DomainError({"cursor": "Invalid cursor"})
-        rows = rows.filter(id__lt=int(cursor))
+        rows = rows.filter(id__lt=before)
     page = list(rows[: limit + 1])
     more = len(page) > limit
     page = page[:limit]

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.digits import ascii_digits
 from accounts.errors import DomainError
 from accounts.models import Account
 from messaging.gateways.base import RouteSpec
@@ -33,6 +34,9 @@ from messaging.routes import route_get, route_spec
 # When no template is synced, a bare name is sent in this language.
 DEFAULT_LANGUAGE = "en_US"
 PAGE_SIZE = 100
+# Meta's templates have a handful of {{n}}; a send builds one parameter per number
+# up to the highest mapped, so a mapping is bounded before it is stored.
+MAX_TEMPLATE_VARIABLES = 100
 MAX_PAGES = 100  # 10,000 templates: Meta allows 250 a WABA, 6,000 once verified
 _FIELDS = "id,name,language,status,category,components"
 
@@ -278,7 +282,7 @@ def template_send(
         .first()
     )
     if template is None:
-        numbered = [int(k) for k in mapping if str(k).isdigit()]
+        numbered = [int(k) for k in mapping if ascii_digits(str(k))]
         return TemplateSend(
             name=name,
             language=language,

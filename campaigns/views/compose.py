@@ -15,6 +15,7 @@ from django.utils.text import normalize_newlines
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
+from accounts.digits import as_id, ascii_digits
 from campaigns.composer import (
     available_fields,
     contact_values,
@@ -45,7 +46,7 @@ def _preview_list(
     (never an empty one, which has nothing to show)."""
     lists = contact_lists_for_account(account=request.account)
     wanted = data.get("preview_list") or data.get("contact_list") or ""
-    if wanted.isdigit() and (chosen := lists.filter(pk=wanted).first()):
+    if (pk := as_id(wanted)) and (chosen := lists.filter(pk=pk).first()):
         return chosen
     return campaign.contact_list or lists.filter(total_count__gt=0).first()
 
@@ -100,7 +101,8 @@ def _initial(request: AccountRequest, campaign: Campaign) -> dict[str, Any]:
         name = campaign.template_id.partition(":")[0]
         initial["template_id"] = f"{name}:{campaign.template_language}"
     for number, column in (campaign.template_variables or {}).items():
-        initial[variable_field(int(number))] = column
+        if ascii_digits(number):  # stored before numbers were checked: skipped
+            initial[variable_field(int(number))] = column
     return initial
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import AccountRequest, account_required
+from accounts.digits import as_id
 from accounts.errors import DomainError
 from accounts.windows import window_describe
 from campaigns.fixes import LOOKALIKES, REMOVAL, TRANSLITERATION, campaign_apply_fix
@@ -172,7 +173,7 @@ def campaign_test_send_view(request: AccountRequest, pk: int) -> HttpResponse:
 def campaign_test_results(request: AccountRequest, pk: int) -> HttpResponse:
     """The test messages' statuses, polled by HTMX; 286 stops it once all are final."""
     campaign = load_campaign(request, pk)
-    ids = [int(i) for i in request.GET.get("ids", "").split(",")[:5] if i.isdigit()]
+    ids = [i for i in map(as_id, request.GET.get("ids", "").split(",")[:5]) if i]
     sent = test_results(account=request.account, pk=pk, ids=ids)
     done = all(message.status in FINAL for message in sent)
     return render(

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRefresh
 
 from accounts.decorators import AccountRequest, account_required
 from accounts.windows import window_describe
@@ -54,6 +54,11 @@ def live_context(campaign: Campaign) -> dict:
 def campaign_live(request: AccountRequest, pk: int) -> HttpResponse:
     """The delivery panel alone, polled by HTMX; 286 stops the polling when final."""
     campaign = load_campaign(request, pk)
+    shown = request.GET.get("shown", campaign.status)
+    if shown != campaign.status:
+        # The status moved since the page was drawn: its badge, buttons, credit
+        # and history are stale too, so the whole page is drawn again.
+        return HttpResponseClientRefresh()
     context = {"campaign": campaign, **live_context(campaign)}
     response = render(request, "campaigns/detail.html#delivery-panel", context)
     if not context["is_live"]:

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import AccountRequest
+from accounts.digits import as_id
 
 
 def go(request: AccountRequest, url: str) -> HttpResponse:
@@ -27,4 +28,4 @@ def back_to(request: AccountRequest, fallback: str) -> str:
 
 def optional_int(value: str | None) -> int | None:
     """A positive id from the query string; anything else means "not given"."""
-    return int(value) if value and value.isdigit() else None
+    return as_id(value)

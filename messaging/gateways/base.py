@@ -162,6 +162,11 @@ class InvalidReport(Exception):
     """A delivery report we cannot trust or read (bad signature, stale, malformed)."""
 
 
+class MalformedReport(InvalidReport):
+    """A callback whose signature holds but whose body cannot be read: the
+    sender's mistake to fix (a 400), not an impostor (401/403)."""
+
+
 class Gateway(Protocol):
     """A route's adapter. Built per use from a `RouteSpec`: `Kind(spec)`.
 

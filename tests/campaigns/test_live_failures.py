@@ -127,3 +127,16 @@ def test_a_campaign_without_failures_lists_none(client_logged, sent):
     assert failures_for(sent.pk) == []
     panel = client_logged.get(f"/campaigns/{sent.pk}/live/").content.decode()
     assert "Failures by reason" not in panel
+
+
+def test_the_page_is_drawn_again_once_the_status_moved(client_logged, sent):
+    """The badge, buttons and history sit outside the polled panel: when the
+    status is no longer the one the page was drawn with, htmx reloads it."""
+    url = f"/campaigns/{sent.pk}/live/"
+    same = client_logged.get(f"{url}?shown=SENDING", headers={"HX-Request": "true"})
+    assert "HX-Refresh" not in same
+    client_logged.post(f"/campaigns/{sent.pk}/pause/")
+    moved = client_logged.get(f"{url}?shown=SENDING", headers={"HX-Request": "true"})
+    assert moved["HX-Refresh"] == "true"
+    page = client_logged.get(f"/campaigns/{sent.pk}/").content.decode()
+    assert "?shown=PAUSED" in page

@@ -93,7 +93,8 @@ def create(api, **body):
             {"templateId": "order_update", "templateVariables": {"one": "code"}},
             {
                 "templateVariables": (
-                    'Map variables by number to list columns: {"1": "first_name"}.'
+                    "Map variables by number (1 to 100) to list columns: "
+                    '{"1": "first_name"}.'
                 )
             },
         ),

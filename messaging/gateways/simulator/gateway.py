@@ -37,6 +37,7 @@ from messaging.gateways.base import (
     GatewayUnavailable,
     InboundMessage,
     InvalidReport,
+    MalformedReport,
     OutgoingMessage,
     Report,
     RouteSpec,
@@ -278,8 +279,8 @@ class SimulatorGateway:
                 )
                 for item in items.get("inbound", [])
             ]
-        except (KeyError, TypeError) as exc:
-            raise InvalidReport("malformed inbound message") from exc
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise MalformedReport("malformed inbound message") from exc
         return Callback(
             reports=self._reports(items.get("reports", [])), inbound=inbound
         )
@@ -303,10 +304,10 @@ class SimulatorGateway:
             raise InvalidReport("bad signature")
         try:
             items = json.loads(body)
-        except ValueError as exc:
-            raise InvalidReport("malformed report") from exc
+        except (ValueError, RecursionError) as exc:
+            raise MalformedReport("malformed report") from exc
         if not isinstance(items, dict):
-            raise InvalidReport("malformed report")
+            raise MalformedReport("malformed report")
         return items
 
     def _reports(self, items: list) -> list[Report]:
@@ -323,5 +324,5 @@ class SimulatorGateway:
                 )
                 for item in items
             ]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidReport("malformed report") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise MalformedReport("malformed report") from exc

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from accounts.digits import ascii_digits
 from messaging.gateways.base import (
     OPTED_OUT,
     Callback,
@@ -256,7 +257,7 @@ class TwilioGateway:
             code = fields.get("ErrorCode", "")
             reason = fields.get("ErrorMessage") or (
                 f"Twilio {code}: {REASONS.get(int(code), '')}".rstrip(": ")
-                if code.isdigit()
+                if ascii_digits(code)
                 else ""
             )
             final = ours != MessageStatus.SUBMITTED
