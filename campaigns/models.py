@@ -197,6 +197,26 @@ class Campaign(MessageSettings):
         return reverse("campaigns:detail", args=[self.pk])
 
     @property
+    def status_label(self) -> str:
+        """The status as a person reads it: a stop shows as one, not as a pause
+        or a campaign that ran to its end."""
+        if self.stop_requested_at and self.status == self.Status.COMPLETED:
+            return _("Completed (stopped)")
+        if self.stop_requested_at and self.status == self.Status.PAUSED:
+            return _("Stopping")
+        return self.get_status_display()
+
+    @property
+    def price_label(self) -> Decimal | None:
+        """What the list shows as its price: the final cost once it is over,
+        else the quote."""
+        if self.status == self.Status.COMPLETED:
+            return Decimal("0") if self.simulation else self.captured_amount
+        if self.status == self.Status.CANCELED:
+            return Decimal("0")
+        return self.estimated_cost
+
+    @property
     def has_links(self) -> bool:
         """Whether its texts carry short links, so link figures are worth reading."""
         return self.track_links or "optout_link" in self.text

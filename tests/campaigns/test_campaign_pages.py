@@ -129,3 +129,26 @@ def test_dashboard_card_and_activity(client_logged, account, contact_list):
     assert "1 <small>active" in html
     assert "Campaign “Natale”: Scheduled" in html
     assert 'href="/campaigns/"' in html  # the nav link
+
+
+def test_a_stopped_campaign_reads_as_stopped_and_costs_what_was_sent(
+    client_logged, account, settings
+):
+    from campaigns import sending
+    from campaigns.services import campaign_confirm
+    from tests.campaigns.conftest import italian_rows, make_list
+
+    settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
+    campaign = priced(account, make_list(account, italian_rows(4)), name="Natale")
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_start(campaign_id=campaign.pk)
+    client_logged.post(f"/campaigns/{campaign.pk}/stop/")  # nothing sent yet
+
+    campaign.refresh_from_db()
+    assert campaign.status == "COMPLETED"
+    listing = client_logged.get("/campaigns/").content.decode()
+    assert "Completed (stopped)" in listing
+    assert "0.14" not in listing  # the quote; nothing was sent, nothing paid
+    assert "0.00" in listing
+    page = client_logged.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Completed (stopped)" in page
