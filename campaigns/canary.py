@@ -68,7 +68,7 @@ def canary_clean(raw: Any) -> dict[str, Any] | None:
         hold = int(merged["holdMinutes"])
         failure = float(merged["maxFailureRate"])
         optout = float(merged["maxOptOutRate"])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # int(1e999) overflows
         raise DomainError({"canary": _("Canary fields are numbers.")}) from exc
     if not (0 < percent <= 50):
         raise DomainError({"canary": _("percent is between 0 and 50.")})

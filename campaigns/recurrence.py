@@ -11,6 +11,10 @@ on the last Sunday of October) takes its first occurrence.
 
 Rules are checked to run at most once an hour (FREQ no finer than HOURLY, a single
 BYMINUTE, no BYSECOND): a 30-second ticker claims them, and each run is a campaign.
+They are also kept to what dateutil iterates without crashing (IndexError,
+OverflowError): at most `MAX_LENGTH` ASCII characters, BYDAY positions within a
+month or a year as RFC 5545 has them, and an UNTIL in 1900-2199 like every date
+the API takes (`accounts.inputs`), which no 400-year shift below pushes past 9999.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.digits import ascii_digits
 from accounts.errors import DomainError
+from accounts.inputs import EARLIEST, LATEST
 from campaigns.error_codes import CampaignErrorCode
 
 FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
@@ -65,7 +71,14 @@ DAY_NAMES = {
 # instead of running for seconds; nothing more than HORIZON_YEARS away is found.
 CYCLE_YEARS = 400
 HORIZON_YEARS = 200
-_UNTIL = re.compile(r"^(\d{8})(T\d{6})?(Z)?$")
+MAX_LENGTH = 500
+_UNTIL = re.compile(r"^([0-9]{8})(T[0-9]{6})?(Z)?$")
+# A BYDAY position such as -1FR; dateutil indexes a list with it (IndexError).
+_POSITION = re.compile(r"^[+-]?([0-9]+)[A-Z]{2}$")
+WEEKS_IN_MONTH = 5
+WEEKS_IN_YEAR = 53
+# Where `clean_rule` iterates a rule once: some errors only show while iterating.
+_PROBE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _refuse(message: str) -> DomainError:
@@ -89,6 +102,12 @@ def clean_rule(text: str) -> str:
     rule = rule.removeprefix("RRULE:").strip().strip(";")
     if not rule:
         raise _refuse(_("Give a recurrence rule, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=8."))
+    if len(rule) > MAX_LENGTH:
+        raise _refuse(
+            _("A rule is at most %(count)d characters long.") % {"count": MAX_LENGTH}
+        )
+    if not rule.isascii():
+        raise _refuse(_("Write the rule in ASCII letters and digits only."))
     if any(ch in rule for ch in "\r\n:"):
         raise _refuse(_("Give one RRULE only, without DTSTART or other lines."))
     parts = _parts(rule)
@@ -110,20 +129,46 @@ def clean_rule(text: str) -> str:
         raise _refuse(
             _("One BYMINUTE value only: a schedule runs at most once an hour.")
         )
-    if not values.get("INTERVAL", "1").isdigit() or int(values.get("INTERVAL", 1)) < 1:
+    interval = values.get("INTERVAL", "1")
+    if not ascii_digits(interval) or int(interval) < 1:
         raise _refuse(_("INTERVAL must be a whole number of at least 1."))
     if "COUNT" in values and "UNTIL" in values:
         raise _refuse(_("Use COUNT or UNTIL, not both."))
-    if "UNTIL" in values and not _UNTIL.match(values["UNTIL"]):
-        raise _refuse(_("UNTIL must look like 20271231 or 20271231T235900Z."))
+    if "UNTIL" in values:
+        _check_until(values["UNTIL"])
+    _check_positions(values)
     try:
-        _recurrence(rule, datetime(2000, 1, 1), until=None)
-        if "UNTIL" in values:
-            _until(values["UNTIL"], ZoneInfo("UTC"))
-    except (ValueError, TypeError) as exc:
+        next_run(rule=rule, zone="UTC", starts_at=_PROBE, after=_PROBE)
+    except (ValueError, TypeError, OverflowError, IndexError) as exc:
         message = _("Not a valid RFC 5545 rule (%(detail)s).")
         raise _refuse(message % {"detail": exc}) from exc
     return rule
+
+
+def _check_until(value: str) -> None:
+    """UNTIL's spelling, and a year that stays a year in any zone and shift."""
+    if not _UNTIL.match(value):
+        raise _refuse(_("UNTIL must look like 20271231 or 20271231T235900Z."))
+    if not EARLIEST.year <= int(value[:4]) < LATEST.year:
+        raise _refuse(
+            _("UNTIL must be in the years %(first)d to %(last)d.")
+            % {"first": EARLIEST.year, "last": LATEST.year - 1}
+        )
+
+
+def _check_positions(values: dict[str, str]) -> None:
+    """BYDAY positions (-1FR, 2MO) within a month, or a year without BYMONTH."""
+    in_month = values["FREQ"] == "MONTHLY" or (
+        values["FREQ"] == "YEARLY" and "BYMONTH" in values
+    )
+    limit = WEEKS_IN_MONTH if in_month else WEEKS_IN_YEAR
+    for day in values.get("BYDAY", "").split(","):
+        position = _POSITION.match(day)
+        if position and int(position.group(1)) > limit:
+            raise _refuse(
+                _("A BYDAY position goes from 1 to %(limit)d or -1 to -%(limit)d.")
+                % {"limit": limit}
+            )
 
 
 def clean_timezone(name: str) -> str:
@@ -242,7 +287,7 @@ def weekly_parts(rule: str) -> tuple[list[str], time] | None:
         return None
     days = values["BYDAY"].split(",")
     hour, minute = values["BYHOUR"], values["BYMINUTE"]
-    simple = hour.isdigit() and minute.isdigit() and set(days) <= set(DAYS)
+    simple = ascii_digits(hour) and ascii_digits(minute) and set(days) <= set(DAYS)
     if values["FREQ"] != "WEEKLY" or not simple:
         return None
     return days, time(int(hour), int(minute))

@@ -25,7 +25,7 @@ from accounts.models import Account
 from campaigns import recurring as services
 from campaigns.error_codes import CampaignErrorCode
 from campaigns.models import RecurringCampaign
-from campaigns.recurrence import describe
+from campaigns.recurrence import MAX_LENGTH, clean_timezone, describe
 from campaigns.schemas import (
     API_NAMES,
     CampaignIn,
@@ -46,7 +46,7 @@ RULE_HELP = "RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0"
 class RecurringIn(CampaignIn):
     """The campaign create fields and the schedule; all optional, for PUT."""
 
-    rrule: Text | None = Field(None, max_length=1000, description=RULE_HELP)
+    rrule: Text | None = Field(None, max_length=MAX_LENGTH, description=RULE_HELP)
     timezone: Text | None = Field(
         None,
         max_length=64,
@@ -64,7 +64,7 @@ class RecurringIn(CampaignIn):
 
 
 class RecurringCreateIn(RecurringIn):
-    rrule: str = Field(description=RULE_HELP)
+    rrule: Text = Field(max_length=MAX_LENGTH, description=RULE_HELP)
 
 
 class RecurringOut(SettingsOut):
@@ -98,11 +98,13 @@ def recurring_settings_from(
         if name in services.SETTINGS_FIELDS
     }
     sent = payload.model_fields_set
-    zone = payload.timezone or (current.timezone if current else account.timezone)
     if payload.rrule is not None:
         given["rrule"] = payload.rrule
-    if "timezone" in sent:
-        given["timezone"] = payload.timezone or account.timezone
+    if "timezone" in sent:  # checked first: a naive startsAt is read in it
+        zone = clean_timezone(payload.timezone or account.timezone)
+        given["timezone"] = zone
+    else:
+        zone = current.timezone if current else account.timezone
     if payload.startsAt is not None:
         given["starts_at"] = aware(zone, payload.startsAt)
     if "endsAt" in sent:

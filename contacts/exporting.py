@@ -6,7 +6,9 @@ CSV neutralises every cell a spreadsheet would run as a formula: a leading
 for CSV injection, except a well-formed E.164 number ("+393331234567": a plus
 and digits only cannot be a formula), which marketers paste back into other
 tools as it is. XLSX writes every cell as text (`t="s"`), which Excel never
-evaluates, so values stay exactly as stored and a long number keeps its digits.
+evaluates, so values stay exactly as stored and a long number keeps its digits,
+less the control characters XML 1.0 cannot hold (a name with "\x07" in it made
+openpyxl raise); CSV keeps them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from contacts.models import Contact, ContactImport, ContactList
 from contacts.reasons import DUPLICATE, reason_label
@@ -82,7 +85,8 @@ def xlsx_file(
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=_cell_text(value))
+            text = ILLEGAL_CHARACTERS_RE.sub("", _cell_text(value))
+            cell = WriteOnlyCell(sheet, value=text)
             cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)

@@ -20,32 +20,55 @@ from pydantic import ValidationInfo, field_validator
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
+# NAT64's well-known prefix (RFC 6052) carries an IPv4 address in its last 32
+# bits, and reaches it; the local-use prefix (RFC 8215) is not global at all.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 class UnsafeURL(ValueError):
     """The URL is not http(s), or its host is (or resolves to) a private address."""
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for: IPv4-mapped, 6to4 or NAT64.
+
+    Python calls `64:ff9b::7f00:1` and `2002:7f00:1::` global, yet both lead to
+    127.0.0.1; what they embed is what must be public.
+    """
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    return ip.ipv4_mapped or ip.sixtofour
+
+
 def _private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64_LOCAL:
+            return True
+        ip = _embedded_ipv4(ip) or ip
     return not ip.is_global or ip.is_multicast
 
 
 def url_check(url: str) -> str:
     """`url` if it may be called from here; `UnsafeURL` with the reason if not."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:  # a bad port (`:99999`, `:abc`) or bracket (`http://[1:2/`) raises here
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise UnsafeURL(
+            "the URL is malformed: its host or port cannot be read"
+        ) from exc
+    if parts.scheme not in {"http", "https"} or not host:
         raise UnsafeURL("the URL must start with http:// or https:// and name a host")
     if settings.MEGAFONO_ALLOW_PRIVATE_URLS:
         return url
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
+        infos = socket.getaddrinfo(host, port or 443)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURL(f"the host {parts.hostname} cannot be resolved") from exc
+        raise UnsafeURL(f"the host {host} cannot be resolved") from exc
     if any(_private(info[4][0]) for info in infos):
-        raise UnsafeURL(
-            f"the host {parts.hostname} is a private, loopback or link-local address"
-        )
+        raise UnsafeURL(f"the host {host} is a private, loopback or link-local address")
     return url
 
 
