@@ -9,6 +9,7 @@ from itertools import accumulate
 import pygal
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pygal.style import Style
 
 from campaigns.stats import CampaignStats
@@ -50,7 +51,8 @@ def progress_chart(campaign_id: int) -> str:
         timezone.localtime(minute).strftime("%H:%M") for minute in minutes
     ]
     chart.x_labels_major = chart.x_labels[:: max(1, len(minutes) // 6)]
-    for i, label in enumerate((_("Sent"), _("Delivered"), _("Failed"))):
+    failed = pgettext("messages", "Failed")
+    for i, label in enumerate((_("Sent"), _("Delivered"), failed)):
         chart.add(label, list(accumulate(points[m][i] for m in minutes)))
     return chart.render(is_unicode=True)
 
@@ -60,7 +62,7 @@ def outcome_chart(stats: CampaignStats) -> str:
     chart = pygal.Pie(**_OPTIONS, inner_radius=0.55)
     chart.add(_("Sent, awaiting report"), stats.awaiting)
     chart.add(_("Delivered"), stats.delivered)
-    chart.add(_("Failed"), stats.failed)
+    chart.add(pgettext("messages", "Failed"), stats.failed)
     chart.add(_("Not sent yet"), stats.queued)
     return chart.render(is_unicode=True)
 

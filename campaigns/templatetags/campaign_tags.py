@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from campaigns.forecast import duration_text
 from campaigns.recurrence import describe
 from campaigns.states import Status
 from messaging.models import Channel
@@ -34,6 +35,16 @@ def channel_label(code: str) -> str:
 def sending_time(messages: int | None) -> str:
     """How long sending takes, in the reader's language (the quote stores English)."""
     return estimated_duration(messages or 0)
+
+
+@register.filter
+def quote_duration(quote: dict) -> str:
+    """The quote's sending time in the reader's language: the quote keeps the
+    words of whoever calculated it, and the seconds beside them."""
+    forecast = quote.get("forecast") or {}
+    if "estimatedDurationSeconds" in forecast:
+        return duration_text(forecast["estimatedDurationSeconds"])
+    return quote.get("estimatedDuration", "")
 
 
 @register.filter

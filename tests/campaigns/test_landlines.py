@@ -56,7 +56,7 @@ def test_the_cost_step_names_the_landlines(client_logged, api, account):
     cid = _create(api, contact_list)
     api.post(f"{V1}/{cid}/calculateGoal")
     page = client_logged.get(f"/campaigns/{cid}/cost/").content.decode()
-    assert "Landlines, SMS usually does not arrive" in page
+    assert "Landlines (SMS usually does not arrive)" in page
 
 
 def test_the_recipients_step_offers_to_include_them(client_logged, api, account):

@@ -117,3 +117,16 @@ def test_characters_forcing_ucs2_get_a_remove_them_fix(
     campaign.refresh_from_db()
     assert campaign.text == "Offerta  scade domani " + "x" * 60
     assert campaign.estimated_cost == Decimal("0.35")
+
+
+def test_the_sending_time_is_in_the_readers_language(
+    client_logged, account, contact_list
+):
+    """A quote calculated in English (over the API, say) reads in Italian."""
+    campaign = priced(account, contact_list)
+    assert campaign.quote["estimatedDuration"] == "less than a minute"
+    page = client_logged.get(
+        f"/campaigns/{campaign.pk}/cost/", headers={"Accept-Language": "it"}
+    ).content.decode()
+    assert "meno di un minuto" in page
+    assert "less than a minute" not in page
