@@ -35,7 +35,7 @@ from campaigns.stats import CampaignStats, Counts
 from contacts.models import ContactList
 from contacts.selectors import contact_lists_for_account
 from messaging.links import NO_CLICKS, link_stats
-from messaging.models import SUBMITTED, Channel, Message, MessageStatus
+from messaging.models import CHARGEABLE, Channel, Message
 
 # A list named by id (64-bit), "list_87" or its name (the guide's handles).
 ListRef = (
@@ -701,10 +701,6 @@ def uc006_stats_out(stats: CampaignStats) -> dict[str, Any]:
         "startTime": campaign.started_at,
         "completedAt": campaign.completed_at,
     }
-
-
-# Messages whose price is (or will be) paid: the route took them, or they wait.
-CHARGEABLE = SUBMITTED | {MessageStatus.QUEUED}
 
 
 def message_out(message: Message, *, clicked: datetime | None = None) -> dict[str, Any]:

@@ -17,6 +17,8 @@ import csv
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from django.db.models import OuterRef, Q, Subquery
@@ -69,6 +71,10 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, Decimal):  # 0.0350 -> 0.035, as the API writes it
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, datetime):  # ISO 8601, to the second, offset kept
+        return value.isoformat(timespec="seconds")
     return str(value)
 
 

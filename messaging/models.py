@@ -103,6 +103,8 @@ SUBMITTED = frozenset(
         MessageStatus.EXPIRED,
     }
 )
+# Their price is, or will be, paid: the route took them, or they still wait.
+CHARGEABLE = SUBMITTED | {MessageStatus.QUEUED}
 
 
 class Message(models.Model):

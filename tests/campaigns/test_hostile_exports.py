@@ -37,7 +37,7 @@ def test_the_xlsx_export_drops_illegal_characters(account, api, client_logged):
         sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
         rows = list(sheet.iter_rows(values_only=True))
         assert len(rows) == 3
-        assert {row[4:6] for row in rows[1:]} == {("[31m", "Rejected by the carrier")}
+        assert {row[6:8] for row in rows[1:]} == {("[31m", "Rejected by the carrier")}
 
 
 def test_the_csv_export_keeps_them(account, client_logged):

@@ -18,7 +18,7 @@ from campaigns import sending
 from campaigns.models import Campaign
 from campaigns.services import campaign_confirm
 from campaigns.stats import campaign_stats
-from contacts.models import OptOut
+from contacts.models import Contact, OptOut
 from messaging.gateways.simulator.reporting import simulator_reports_send
 from messaging.models import Message, Price
 from messaging.receipts import reports_apply
@@ -304,3 +304,32 @@ def test_client_references_are_unique_and_in_time_order(account, text):
     assert {ref.variant for ref in refs} == {uuid.RFC_4122}
     for ref in refs:  # the first 48 bits: milliseconds since the epoch
         assert before * 1000 - 1 <= ref.int >> 80 <= after * 1000 + 1
+
+
+def test_the_results_file_reads_like_the_page(account, client_logged, settings):
+    """Names beside numbers, times in the account's zone to the second, prices
+    as the API writes them, and nothing to pay for what a stop left unsent."""
+    import csv as csv_module
+
+    settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
+    settings.SEND_BATCH_SIZE = 2
+    campaign = priced(account, make_list(account, italian_rows(4)))
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_start(campaign_id=campaign.pk)
+    sending.campaign_send_batch(campaign_id=campaign.pk)
+    sending.campaign_stop(account=account, pk=campaign.pk)
+
+    body = b"".join(client_logged.get(f"/campaigns/{campaign.pk}/messages.csv"))
+    rows = list(csv_module.DictReader(body.decode("utf-8-sig").splitlines()))
+    assert [row["status"] for row in rows] == [
+        "SUBMITTED",
+        "SUBMITTED",
+        "CANCELED",
+        "CANCELED",
+    ]
+    assert [row["price"] for row in rows] == ["0.035", "0.035", "0", "0"]
+    first = Message.objects.get(campaign=campaign, phone=rows[0]["phone"])
+    assert rows[0]["first name"] == Contact.objects.get(pk=first.contact_id).first_name
+    assert rows[0]["first name"]
+    assert rows[0]["sent at"].endswith("+01:00")  # Europe/Rome in December
+    assert "." not in rows[0]["sent at"]
