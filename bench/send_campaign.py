@@ -142,7 +142,12 @@ def main(recipients: int, workers: int) -> None:
         """Seconds the stats take: read and shaped by the function the endpoint
         calls, and one GET of the endpoint, end to end in Django."""
         t = time.perf_counter()
-        stats_out(campaign_stats(Campaign.objects.get(pk=campaign_id)))
+        # The endpoint has the account from the key: one query for both here.
+        stats_out(
+            campaign_stats(
+                Campaign.objects.select_related("account").get(pk=campaign_id)
+            )
+        )
         read = time.perf_counter() - t
         t = time.perf_counter()
         response = client.get(f"/api/campaigns/{campaign_id}/stats", secure=True)

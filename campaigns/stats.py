@@ -19,7 +19,7 @@ from campaigns.models import Campaign
 from campaigns.states import STARTED
 from messaging.models import Channel
 from messaging.models import MessageStatus as S
-from messaging.tallies import route_tallies_for, tallies_by_channel
+from messaging.tallies import counters_for
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class CampaignStats(Counts):
 
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
-    by_channel = tallies_by_channel(campaign.pk)
+    by_channel, by_route = counters_for(campaign.pk)
     every: dict[str, int] = {}
     for counts in by_channel.values():
         for status, n in counts.items():
@@ -140,5 +140,5 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
                 by_channel.items(), key=lambda item: item[0] != campaign.channel
             )
         },
-        by_route=route_tallies_for(campaign.pk),
+        by_route=by_route,
     )
