@@ -7,7 +7,9 @@ counter never disagrees with the bill.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from campaigns.quotes import CONTACT_FIELDS
 from campaigns.selectors import preview_contacts
 from campaigns.services import RICH_MAX_CHARS
+from contacts.columns import FIRST_NAME_ALIASES, LAST_NAME_ALIASES, header_key
 from contacts.models import Contact, ContactList
 from messaging import segments
 from messaging.models import Channel
@@ -258,3 +261,27 @@ def available_fields(contact_list: ContactList | None) -> list[str]:
         str(k).lower() for k in (contact_list.attribute_keys if contact_list else [])
     ]
     return list(dict.fromkeys([*CONTACT_FIELDS, *extra]))
+
+
+def unknown_fields(text: str, available: Sequence[str]) -> list[tuple[str, str]]:
+    """The placeholders of `text` the list has no column for, each with the field
+    it most likely means, or "".
+
+    An upload reads a "Nome" header as `first_name`, so `{{nome}}` is what an
+    Italian marketer types first: it would render empty for every recipient.
+    """
+    known = set(available)
+    unknown = []
+    for name in dict.fromkeys(placeholders(text)):
+        if name in known:
+            continue
+        key = header_key(name)
+        if key in FIRST_NAME_ALIASES and "first_name" in known:
+            meant = "first_name"
+        elif key in LAST_NAME_ALIASES and "last_name" in known:
+            meant = "last_name"
+        else:
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+            meant = close[0] if close else ""
+        unknown.append((name, meant))
+    return unknown

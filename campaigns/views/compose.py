@@ -21,6 +21,7 @@ from campaigns.composer import (
     contact_values,
     counter_for,
     preview_for,
+    unknown_fields,
 )
 from campaigns.forms import MessageForm, variable_field
 from campaigns.models import Campaign
@@ -87,6 +88,12 @@ def _composer_context(
         "preview_lists": contact_lists_for_account(account=request.account),
         "preview": preview,
         "fields": available_fields(preview_list),
+        "unknown_fields": [
+            (f"{{{{{name}}}}}", f"{{{{{meant}}}}}" if meant else "")
+            for name, meant in unknown_fields(text, available_fields(preview_list))
+        ]
+        if preview_list
+        else [],
     }
 
 

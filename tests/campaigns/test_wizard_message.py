@@ -148,3 +148,29 @@ def test_preview_ignores_another_accounts_list(client_logged, draft, other_accou
         {"text": "Ciao {{first_name}}", "preview_list": foreign.pk},
     )
     assert "Anna" not in response.content.decode()
+
+
+def test_a_field_the_list_lacks_is_named_with_what_it_likely_means(
+    client_logged, draft, codes
+):
+    """{{nome}} is how an Italian writes the first name (uploads read a "Nome"
+    column as first_name): the preview says so while typing."""
+    response = client_logged.post(
+        f"/campaigns/{draft.pk}/preview/",
+        {
+            "text": "Ciao {{nome}}, {{codice}} {{code}} {{zzz}}",
+            "preview_list": codes.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert (
+        "The list has no field <code>{{nome}}</code>: did you mean "
+        "<code>{{first_name}}</code>?" in html
+    )
+    assert (
+        "The list has no field <code>{{codice}}</code>: did you mean "
+        "<code>{{code}}</code>?" in html
+    )
+    assert "<code>{{zzz}}</code>: every recipient would get it empty." in html
+    assert "{{code}}</code>:" not in html  # a field the list has is not named
