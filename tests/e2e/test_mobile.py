@@ -73,6 +73,16 @@ def test_no_page_scrolls_sideways_at_390_px(phone, campaign, screenshot, tmp_pat
         width = phone.evaluate("document.documentElement.scrollWidth")
         wide = phone.evaluate(WIDEST) if width > 390 else ""
         assert width <= 390, f"{path} is {width}px wide: {wide}"
+    # Typing the message on a phone, the part counter is on screen.
+    phone.goto(f"/campaigns/{campaign.pk}/message/")
+    phone.get_by_label("Message", exact=True).fill("Ciao {{first_name}}, saldi!")
+    counter = phone.get_by_test_id("counter")
+    expect(counter).to_contain_text("1 part")
+    box = counter.bounding_box()
+    assert box is not None
+    assert box["y"] < 844
+    assert box["y"] + box["height"] > 0
+    screenshot(phone, "mobile-composer-typing")
     # The column check of an upload: a wide table of pickers scrolls inside itself.
     export = tmp_path / "Clienti.csv"
     export.write_text(
