@@ -130,3 +130,20 @@ def test_the_sending_time_is_in_the_readers_language(
     ).content.decode()
     assert "meno di un minuto" in page
     assert "less than a minute" not in page
+
+
+def test_the_ucs2_count_is_everyone_it_concerns_not_only_who_the_fix_helps(
+    client_logged, account
+):
+    """An emoji has no GSM-7 spelling: two recipients get UCS-2, one is helped."""
+    rows = [
+        {"phone": "+393330000001", "first_name": "Zoë 🎉", "attributes": {}},
+        {"phone": "+393330000002", "first_name": "Łukasz", "attributes": {}},
+        {"phone": "+393330000003", "first_name": "Luca", "attributes": {}},
+    ]
+    campaign = priced(
+        account, make_list(account, rows), text="x" * 150 + " {{first_name}}"
+    )
+    html = client_logged.get(f"/campaigns/{campaign.pk}/cost/").content.decode()
+    assert "2 recipients get UCS-2 because of their own data." in html
+    assert "It shortens the message of 1 of them" in html
