@@ -79,6 +79,7 @@ def _composer_context(
         transliterate=transliterate,
     )
     samples = [row.info for row in preview if row.info is not None]
+    fields = available_fields(preview_list)
     return {
         "campaign": campaign,
         "counter": counter_for(
@@ -87,10 +88,10 @@ def _composer_context(
         "preview_list": preview_list,
         "preview_lists": contact_lists_for_account(account=request.account),
         "preview": preview,
-        "fields": available_fields(preview_list),
+        "fields": fields,
         "unknown_fields": [
             (f"{{{{{name}}}}}", f"{{{{{meant}}}}}" if meant else "")
-            for name, meant in unknown_fields(text, available_fields(preview_list))
+            for name, meant in unknown_fields(text, fields)
         ]
         if preview_list
         else [],

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Account
+from campaigns import sending
 from campaigns.models import Campaign
 from campaigns.services import campaign_calculate, campaign_confirm, campaign_create
 from contacts.models import ContactList
@@ -32,3 +33,13 @@ def scheduled(account: Account, contact_list: ContactList, **data: Any) -> Campa
     campaign = priced(account, contact_list, **data)
     when = timezone.now() + timedelta(days=1)
     return campaign_confirm(account=account, pk=campaign.pk, scheduled_at=when)
+
+
+def submitted(account: Account, contact_list: ContactList, **data: Any) -> Campaign:
+    """A SENDING campaign whose first batch the route took; with a long
+    `SIMULATOR_MIN_DELAY` no report has come yet."""
+    campaign = priced(account, contact_list, **data)
+    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
+    sending.campaign_start(campaign_id=campaign.pk)
+    sending.campaign_send_batch(campaign_id=campaign.pk)
+    return campaign

@@ -40,6 +40,27 @@ def _started(account, n):
     return campaign
 
 
+def _concurrently(*works) -> list[Exception]:
+    """Run each of `works` on a thread of its own (its own connection); the
+    exceptions they raised."""
+    errors: list[Exception] = []
+
+    def run(work) -> None:
+        try:
+            work()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=[work]) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_a_batch_handed_back_after_stop_is_canceled_and_the_campaign_completes(
     account, monkeypatch
 ):
@@ -94,18 +115,11 @@ def test_a_batch_slower_than_the_claim_timeout_is_not_sent_twice(settings, monke
 
     monkeypatch.setitem(kinds.KINDS, "simulator", SlowProvider)
 
-    def lane(delay):
+    def lane(delay: float) -> None:
         time.sleep(delay)
-        try:
-            sending.campaign_send_batch(campaign_id=campaign.pk)
-        finally:
-            connection.close()
+        sending.campaign_send_batch(campaign_id=campaign.pk)
 
-    threads = [threading.Thread(target=lane, args=[d]) for d in (0, 3.5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _concurrently(lambda: lane(0), lambda: lane(3.5))
     twice = [ref for ref, n in submitted.items() if n > 1]
     assert not twice, f"{len(twice)} of 10 messages handed to the provider twice"
 
@@ -174,42 +188,19 @@ def test_a_whatsapp_batch_and_a_fallback_sms_batch_record_together(monkeypatch):
         return real(ids=ids)
 
     monkeypatch.setattr(dispatch, "fallbacks_queue", slow_fallbacks_queue)
-    errors = []
 
-    def lane(work):
-        try:
-            work()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def whatsapp_lane() -> None:
+        dispatch.messages_record(
+            claim=wa_claim, batch=wa_batch, results=wa_results, gateway="simulator"
+        )
 
-    one = threading.Thread(
-        target=lane,
-        args=[
-            lambda: dispatch.messages_record(
-                claim=wa_claim, batch=wa_batch, results=wa_results, gateway="simulator"
-            )
-        ],
-    )
-    two = threading.Thread(
-        target=lane,
-        args=[
-            lambda: (
-                at_fallback.wait(5),
-                dispatch.messages_record(
-                    claim=sms_claim,
-                    batch=sms_batch,
-                    results=sms_results,
-                    gateway="simulator",
-                ),
-            )
-        ],
-    )
-    one.start()
-    two.start()
-    one.join()
-    two.join()
+    def sms_lane() -> None:
+        at_fallback.wait(5)
+        dispatch.messages_record(
+            claim=sms_claim, batch=sms_batch, results=sms_results, gateway="simulator"
+        )
+
+    errors = _concurrently(whatsapp_lane, sms_lane)
     assert not errors, repr(errors)
 
 
@@ -351,32 +342,14 @@ def test_cancel_while_a_grown_list_is_frozen_succeeds(monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(sending, "credit_reserve", slow_reserve)
-    errors = []
 
-    def run(work):
-        try:
-            work()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def cancel() -> None:
+        preparing.wait(5)
+        campaign_cancel(account=account, pk=campaign.pk)
 
-    prep = threading.Thread(
-        target=run, args=[lambda: sending.campaign_prepare(campaign_id=campaign.pk)]
+    errors = _concurrently(
+        lambda: sending.campaign_prepare(campaign_id=campaign.pk), cancel
     )
-    cancel = threading.Thread(
-        target=run,
-        args=[
-            lambda: (
-                preparing.wait(5),
-                campaign_cancel(account=account, pk=campaign.pk),
-            )
-        ],
-    )
-    prep.start()
-    cancel.start()
-    prep.join()
-    cancel.join()
     assert not errors, repr(errors)
     campaign.refresh_from_db()
     assert campaign.status == "CANCELED"

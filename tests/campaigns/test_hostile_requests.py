@@ -15,7 +15,7 @@ from campaigns.services import campaign_confirm
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, sign
 from messaging.models import DeliveryReport, Message
 from messaging.receipts import reports_apply
-from tests.campaigns.builders import priced
+from tests.campaigns.builders import priced, submitted
 from tests.campaigns.conftest import italian_rows, make_list
 
 V1 = "/api/partner-gateway/v1"
@@ -26,10 +26,7 @@ SUPERSCRIPT_TWO = "\u00b2"  # str.isdigit() says yes, int() says no
 def sent(account, settings):
     """A campaign of 3 whose messages the simulator accepted, no report yet."""
     settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
-    campaign = priced(account, make_list(account, italian_rows(3)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(3)))
     return campaign
 
 
@@ -221,10 +218,7 @@ def test_after_stop_the_uc006_figures_add_up_and_unsent_costs_nothing(
 ):
     settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
     settings.SEND_BATCH_SIZE = 2
-    campaign = priced(account, make_list(account, italian_rows(5)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)  # 2 of 5 sent
+    campaign = submitted(account, make_list(account, italian_rows(5)))  # 2 of 5
     api.put(f"{V1}/campaigns/{campaign.pk}/stop")
 
     body = api.get(f"{V1}/campaigns/stats?campaignId={campaign.pk}").json()

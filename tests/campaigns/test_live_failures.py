@@ -10,14 +10,12 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from campaigns import sending
-from campaigns.services import campaign_confirm
 from messaging.dispatch import messages_expire
 from messaging.gateways.simulator.gateway import SIGNATURE_HEADER, sign
 from messaging.models import FAILURES, Message
 from messaging.receipts import reports_apply
 from messaging.tallies import failures_for
-from tests.campaigns.builders import priced
+from tests.campaigns.builders import submitted
 from tests.campaigns.conftest import italian_rows, make_list
 
 URL = "/api/partner-gateway/v1/delivery-reports/simulator"
@@ -27,10 +25,7 @@ URL = "/api/partner-gateway/v1/delivery-reports/simulator"
 def sent(account, settings):
     """A campaign of 6 whose messages the simulator accepted (no report yet)."""
     settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
-    campaign = priced(account, make_list(account, italian_rows(6)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(6)))
     return campaign
 
 
@@ -109,10 +104,7 @@ def test_failures_are_listed_by_reason_each_message_once(client, sent, user):
 
 def test_refusals_at_submission_are_listed_with_the_routes_reason(account, settings):
     settings.SIMULATOR_REJECT_RATE = 1.0
-    campaign = priced(account, make_list(account, italian_rows(4)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(4)))
 
     assert _listed(campaign) == _truth(campaign)
     assert _listed(campaign) == {

@@ -16,7 +16,7 @@ from messaging.models import FINAL, Message
 from messaging.receipts import reports_apply
 from messaging.single import single_send, single_submit
 from messaging.tallies import failures_for, tallies_for
-from tests.campaigns.builders import priced
+from tests.campaigns.builders import priced, submitted
 from tests.campaigns.conftest import italian_rows, make_list
 
 URL = "/api/partner-gateway/v1/delivery-reports/simulator"
@@ -26,10 +26,7 @@ URL = "/api/partner-gateway/v1/delivery-reports/simulator"
 def sent(account, settings):
     """A campaign of 5 whose messages the simulator accepted (no report yet)."""
     settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
-    campaign = priced(account, make_list(account, italian_rows(5)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(5)))
     return campaign
 
 
@@ -127,10 +124,7 @@ def test_reports_of_campaign_and_single_messages_apply_in_one_batch(account, set
         account=account, phone_number="+393901234567", text="Ordine confermato"
     )
     single_submit(message_id=answer["id"])
-    campaign = priced(account, make_list(account, italian_rows(8)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(8)))
 
     assert simulator_reports_send() == 9
     reports_apply()

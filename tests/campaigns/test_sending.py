@@ -22,7 +22,7 @@ from contacts.models import Contact, OptOut
 from messaging.gateways.simulator.reporting import simulator_reports_send
 from messaging.models import Message, Price
 from messaging.receipts import reports_apply
-from tests.campaigns.builders import priced
+from tests.campaigns.builders import priced, submitted
 from tests.campaigns.conftest import italian_rows, make_list
 
 
@@ -148,10 +148,7 @@ def test_per_recipient_results_page_by_page_and_as_csv(account, api, client_logg
 
 def test_the_page_pauses_resumes_and_stops(account, client_logged, settings):
     settings.SEND_BATCH_SIZE = 3
-    campaign = priced(account, make_list(account, italian_rows(9)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(9)))
     client_logged.post(f"/campaigns/{campaign.pk}/pause/")
     assert Campaign.objects.get(pk=campaign.pk).status == "PAUSED"
     assert sending.campaign_send_batch(campaign_id=campaign.pk) == 0  # nothing new
@@ -313,10 +310,7 @@ def test_the_results_file_reads_like_the_page(account, client_logged, settings):
 
     settings.SIMULATOR_MIN_DELAY = settings.SIMULATOR_MAX_DELAY = 3600
     settings.SEND_BATCH_SIZE = 2
-    campaign = priced(account, make_list(account, italian_rows(4)))
-    campaign_confirm(account=account, pk=campaign.pk, send_immediately=True)
-    sending.campaign_start(campaign_id=campaign.pk)
-    sending.campaign_send_batch(campaign_id=campaign.pk)
+    campaign = submitted(account, make_list(account, italian_rows(4)))
     sending.campaign_stop(account=account, pk=campaign.pk)
 
     body = b"".join(client_logged.get(f"/campaigns/{campaign.pk}/messages.csv"))
